@@ -1,0 +1,188 @@
+/**
+ * CapMachine: the capability instruction set bound to one tagged memory and one ISA mode.
+ *
+ * Holding the machine grants nothing by itself — like a CPU, it only executes instructions
+ * on capabilities the caller already has. Authority comes from the root capabilities that
+ * `boot` returns once, to whoever booted the machine (no module-level singletons).
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import * as access from './access.js';
+import { buildCap } from './build-cap.js';
+import { almighty, type Capability } from './capability.js';
+import { representableLength } from './cc128-math.js';
+import * as derive from './derive.js';
+import { CapabilityFault } from './fault.js';
+import { invoke, type InvokedPair } from './invoke.js';
+import type { IsaMode } from './isa-mode.js';
+import { Otype } from './otype.js';
+import { PERMS_ALL, PermSet } from './perms.js';
+import * as sealing from './seal.js';
+import { TaggedMemory, type TaggedMemoryBuffers } from './tagged-memory.js';
+import { TypeManager } from './type-manager.js';
+
+export interface MachineOptions {
+  /** Bytes of memory (multiple of 16); ignored when `buffers` are given. */
+  readonly memoryBytes?: number;
+  /** Attach to existing shared buffers (e.g. inside a worker thread). */
+  readonly buffers?: TaggedMemoryBuffers;
+  /** `v9` (default): bad manipulations clear the tag. `strict`: they trap (ISAv8 causes). */
+  readonly mode?: IsaMode;
+}
+
+/** What booting a machine yields: the machine, its physical memory and the root authority. */
+export interface BootedMachine {
+  readonly machine: CapMachine;
+  /** Physical memory — full authority; keep it in privileged code. */
+  readonly memory: TaggedMemory;
+  readonly roots: {
+    /** Every permission over all of memory. */
+    readonly memory: Capability;
+    /** SEAL|UNSEAL over every software otype. */
+    readonly sealing: Capability;
+    /** Type managers for CheriBSD's kernel (0x20000…) and user (0…0x1FFFF) otype ranges. */
+    readonly kernelTypes: TypeManager;
+    readonly userTypes: TypeManager;
+  };
+}
+
+export class CapMachine {
+  readonly mode: IsaMode;
+  readonly #memory: TaggedMemory;
+
+  private constructor(memory: TaggedMemory, mode: IsaMode) {
+    this.#memory = memory;
+    this.mode = mode;
+  }
+
+  static boot(options: MachineOptions = {}): BootedMachine {
+    const memory = new TaggedMemory(options.buffers ?? options.memoryBytes ?? 1 << 20);
+    const machine = new CapMachine(memory, options.mode ?? 'v9');
+    const everything = almighty();
+    const memRoot = derive.setBoundsExact(everything, BigInt(memory.size));
+    if (!memRoot.tag) {
+      const fit = representableLength(BigInt(memory.size));
+      throw new RangeError(`memory size ${memory.size} is not exactly representable; use ${fit}`);
+    }
+    const sealRoot = derive.andPerm(derive.setBounds(everything, BigInt(Otype.UNSEALED) + 1n), PermSet.SEALCAP);
+    const kernelRange = derive.setBounds(
+      derive.setAddress(sealRoot, BigInt(Otype.KERNEL_MIN)),
+      BigInt(Otype.UNSEALED + 1 - Otype.KERNEL_MIN),
+    );
+    const userRange = derive.setBounds(sealRoot, BigInt(Otype.USER_MAX + 1));
+    return {
+      machine,
+      memory,
+      roots: {
+        memory: memRoot,
+        sealing: sealRoot,
+        kernelTypes: new TypeManager(machine, kernelRange),
+        userTypes: new TypeManager(machine, userRange),
+      },
+    };
+  }
+
+  get memorySize(): number {
+    return this.#memory.size;
+  }
+
+  // ---- manipulation (mode-dependent) ----
+  setAddress(cap: Capability, address: bigint): Capability {
+    return derive.setAddress(cap, address, this.mode);
+  }
+  incOffset(cap: Capability, increment: bigint): Capability {
+    return derive.incOffset(cap, increment, this.mode);
+  }
+  setOffset(cap: Capability, offset: bigint): Capability {
+    return derive.setOffset(cap, offset, this.mode);
+  }
+  setBounds(cap: Capability, length: bigint): Capability {
+    return derive.setBounds(cap, length, this.mode);
+  }
+  setBoundsExact(cap: Capability, length: bigint): Capability {
+    return derive.setBoundsExact(cap, length, this.mode);
+  }
+  andPerm(cap: Capability, mask: number): Capability {
+    return derive.andPerm(cap, mask, this.mode);
+  }
+  setFlags(cap: Capability, flags: number): Capability {
+    return derive.setFlags(cap, flags, this.mode);
+  }
+  clearTag(cap: Capability): Capability {
+    return derive.clearTag(cap);
+  }
+  seal(cap: Capability, sealer: Capability): Capability {
+    return sealing.seal(cap, sealer, this.mode);
+  }
+  unseal(cap: Capability, unsealer: Capability): Capability {
+    return sealing.unseal(cap, unsealer, this.mode);
+  }
+  conditionalSeal(cap: Capability, sealer: Capability): Capability {
+    return sealing.conditionalSeal(cap, sealer, this.mode);
+  }
+  sealEntry(cap: Capability): Capability {
+    return sealing.sealEntry(cap, this.mode);
+  }
+  copyType(cap: Capability, typed: Capability): Capability {
+    return sealing.copyType(cap, typed, this.mode);
+  }
+  buildCap(auth: Capability, bits: Capability): Capability {
+    return buildCap(auth, bits, this.mode);
+  }
+  invoke(code: Capability, data: Capability): InvokedPair {
+    return invoke(code, data);
+  }
+
+  /** Convenience: address, bounds (exact) and perms in one step, for carving out regions. */
+  restrict(cap: Capability, offset: bigint, length: bigint, perms = PERMS_ALL): Capability {
+    const at = this.setAddress(cap, cap.address + offset);
+    return this.andPerm(this.setBoundsExact(at, length), perms);
+  }
+
+  // ---- memory access (always traps on a violation) ----
+  load(auth: Capability, offset: number, length: number, into?: Uint8Array, intoOffset = 0): Uint8Array {
+    const dst = into ?? new Uint8Array(length);
+    access.loadBytes(this.#memory, auth, offset, length, dst, intoOffset);
+    return dst;
+  }
+  store(auth: Capability, offset: number, bytes: Uint8Array): void {
+    access.storeBytes(this.#memory, auth, offset, bytes);
+  }
+  loadCap(auth: Capability, offset = 0): Capability {
+    return access.loadCapability(this.#memory, auth, offset);
+  }
+  storeCap(auth: Capability, offset: number, value: Capability): void {
+    access.storeCapability(this.#memory, auth, offset, value);
+  }
+  /** Capability-aware memcpy (tags of aligned whole granules travel unless `stripTags`). */
+  copy(dst: Capability, dstOffset: number, src: Capability, srcOffset: number, length: number, stripTags = false): void {
+    access.copyBytes(this.#memory, dst, dstOffset, src, srcOffset, length, stripTags);
+  }
+  loadU32(auth: Capability, offset: number): number {
+    return access.loadU32(this.#memory, auth, offset);
+  }
+  loadI32(auth: Capability, offset: number): number {
+    return access.loadI32(this.#memory, auth, offset);
+  }
+  loadU64(auth: Capability, offset: number): bigint {
+    return access.loadU64(this.#memory, auth, offset);
+  }
+  storeU32(auth: Capability, offset: number, value: number): void {
+    access.storeU32(this.#memory, auth, offset, value);
+  }
+  storeI32(auth: Capability, offset: number, value: number): void {
+    access.storeI32(this.#memory, auth, offset, value);
+  }
+  storeU64(auth: Capability, offset: number, value: bigint): void {
+    access.storeU64(this.#memory, auth, offset, value);
+  }
+
+  /** Run instructions and return a fault as a value instead of a trap. */
+  attempt<T>(f: (m: CapMachine) => T): E.Either<CapabilityFault, T> {
+    try {
+      return E.right(f(this));
+    } catch (e) {
+      if (e instanceof CapabilityFault) return E.left(e);
+      throw e;
+    }
+  }
+}

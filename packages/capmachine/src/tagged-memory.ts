@@ -1,0 +1,180 @@
+/**
+ * Physical tagged memory: bytes in a SharedArrayBuffer plus one tag bit per 16-byte granule
+ * in a second SharedArrayBuffer, so worker threads can map the very same memory.
+ *
+ * This object *is* full authority over the address space: it does no capability checks.
+ * Only the machine's privileged code (boot, switcher, revocation) holds it; co-processes reach
+ * memory exclusively through capability-checked accesses.
+ *
+ * Invariant kept by every method: a data write clears the tag of every granule it touches;
+ * only `writeCapability` (and tag-preserving copies of whole granules) sets a tag.
+ */
+import { MASK64, fromMemoryPesbt, toMemoryPesbt } from './cc128-math.js';
+
+export const GRANULE = 16;
+const MAX_BYTES = 2 ** 32 - GRANULE;
+
+/** The buffers behind a TaggedMemory; hand these to a worker to share the memory. */
+export interface TaggedMemoryBuffers {
+  readonly data: SharedArrayBuffer;
+  readonly tags: SharedArrayBuffer;
+}
+
+/** A capability as stored in a granule: the raw (register-form) bits and the tag. */
+export interface StoredCapabilityBits {
+  readonly tag: boolean;
+  readonly address: bigint;
+  readonly pesbt: bigint;
+}
+
+export class TaggedMemory {
+  readonly size: number;
+  readonly buffers: TaggedMemoryBuffers;
+  /** @internal raw bytes: privileged code only. */
+  readonly bytes: Uint8Array;
+  readonly #tags: Uint8Array;
+  readonly #view: DataView;
+
+  constructor(sizeOrBuffers: number | TaggedMemoryBuffers) {
+    let buffers: TaggedMemoryBuffers;
+    if (typeof sizeOrBuffers === 'number') {
+      const size = sizeOrBuffers;
+      if (!Number.isInteger(size) || size <= 0 || size % GRANULE !== 0 || size > MAX_BYTES) {
+        throw new RangeError(`memory size must be a positive multiple of 16 up to ${MAX_BYTES}, got ${size}`);
+      }
+      buffers = {
+        data: new SharedArrayBuffer(size),
+        tags: new SharedArrayBuffer(Math.ceil(size / GRANULE / 8)),
+      };
+    } else {
+      buffers = sizeOrBuffers;
+    }
+    this.buffers = buffers;
+    this.size = buffers.data.byteLength;
+    this.bytes = new Uint8Array(buffers.data);
+    this.#tags = new Uint8Array(buffers.tags);
+    this.#view = new DataView(buffers.data);
+  }
+
+  /** The tag of the granule holding `address`. */
+  tagAt(address: number): boolean {
+    const g = address >>> 4;
+    return ((this.#tags[g >>> 3] ?? 0) & (1 << (g & 7))) !== 0;
+  }
+
+  /** True if any granule overlapping [address, address+length) is tagged. */
+  anyTag(address: number, length: number): boolean {
+    if (length <= 0) return false;
+    const tags = this.#tags;
+    const gEnd = (address + length - 1) >>> 4;
+    for (let g = address >>> 4; g <= gEnd; ) {
+      const byte = g >>> 3;
+      const v = tags[byte] ?? 0;
+      if (v !== 0) {
+        const hi = Math.min(7, gEnd - (byte << 3));
+        const mask = (0xff << (g & 7)) & (0xff >>> (7 - hi));
+        if ((v & mask) !== 0) return true;
+      }
+      g = (byte + 1) << 3;
+    }
+    return false;
+  }
+
+  /** Clear the tag of every granule that [address, address+length) touches. */
+  clearTags(address: number, length: number): void {
+    if (length <= 0) return;
+    const tags = this.#tags;
+    const gEnd = (address + length - 1) >>> 4;
+    for (let g = address >>> 4; g <= gEnd; ) {
+      const byte = g >>> 3;
+      const v = tags[byte] ?? 0;
+      if (v !== 0) {
+        const hi = Math.min(7, gEnd - (byte << 3));
+        const mask = (0xff << (g & 7)) & (0xff >>> (7 - hi));
+        if ((v & mask) !== 0) Atomics.and(tags, byte, ~mask & 0xff);
+      }
+      g = (byte + 1) << 3;
+    }
+  }
+
+  #setTag(address: number, tag: boolean): void {
+    const g = address >>> 4;
+    if (tag) Atomics.or(this.#tags, g >>> 3, 1 << (g & 7));
+    else Atomics.and(this.#tags, g >>> 3, ~(1 << (g & 7)) & 0xff);
+  }
+
+  /** Data write: copies bytes in and clears the tags it overlaps. */
+  write(address: number, src: Uint8Array): void {
+    this.clearTags(address, src.length);
+    this.bytes.set(src, address);
+  }
+
+  /** Data read into `dst` (tags are not data and are not read). */
+  read(address: number, length: number, dst: Uint8Array, dstOffset = 0): void {
+    dst.set(this.bytes.subarray(address, address + length), dstOffset);
+  }
+
+  fill(address: number, length: number, value = 0): void {
+    this.clearTags(address, length);
+    this.bytes.fill(value, address, address + length);
+  }
+
+  /**
+   * memmove inside memory. With `keepTags`, whole granules that are 16-byte aligned on both
+   * sides carry their tag along (what a CLC/CSC loop does); every other destination granule
+   * is cleared, as for any data write.
+   */
+  copy(dst: number, src: number, length: number, keepTags: boolean): void {
+    if (length <= 0) return;
+    if (!keepTags || ((dst | src) & 15) !== 0 || !this.anyTag(src, length)) {
+      this.clearTags(dst, length);
+      this.bytes.copyWithin(dst, src, src + length);
+      return;
+    }
+    const whole = length >>> 4;
+    const srcTags: boolean[] = new Array<boolean>(whole);
+    for (let i = 0; i < whole; i++) srcTags[i] = this.tagAt(src + i * GRANULE);
+    this.bytes.copyWithin(dst, src, src + length);
+    this.clearTags(dst, length);
+    for (let i = 0; i < whole; i++) if (srcTags[i]) this.#setTag(dst + i * GRANULE, true);
+  }
+
+  /** Capability write: all 16 bytes (memory form) and the granule's tag. Address 16-aligned. */
+  writeCapability(address: number, bits: StoredCapabilityBits): void {
+    this.#view.setBigUint64(address, bits.address & MASK64, true);
+    this.#view.setBigUint64(address + 8, toMemoryPesbt(bits.pesbt), true);
+    this.#setTag(address, bits.tag);
+  }
+
+  /** Capability read: the granule's bits in register form and its tag. Address 16-aligned. */
+  readCapability(address: number): StoredCapabilityBits {
+    return {
+      tag: this.tagAt(address),
+      address: this.#view.getBigUint64(address, true),
+      pesbt: fromMemoryPesbt(this.#view.getBigUint64(address + 8, true)),
+    };
+  }
+
+  /** Addresses of every tagged granule in [address, address+length): for sweeps and tools. */
+  *taggedGranules(address = 0, length = this.size): Generator<number> {
+    const end = Math.min(this.size, address + length);
+    for (let a = address & ~15; a < end; a += GRANULE) {
+      const g = a >>> 4;
+      const byte = this.#tags[g >>> 3] ?? 0;
+      if (byte === 0) {
+        a = (((g >>> 3) + 1) << 7) - GRANULE;
+        continue;
+      }
+      if ((byte & (1 << (g & 7))) !== 0) yield a;
+    }
+  }
+
+  /** Clear one granule's tag (revocation). */
+  clearTagAt(address: number): void {
+    this.#setTag(address, false);
+  }
+
+  get view(): DataView {
+    return this.#view;
+  }
+}
