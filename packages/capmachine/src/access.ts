@@ -26,21 +26,33 @@ export function checkAccess(
   perm: number,
   operand = 0,
 ): number {
-  if (!Capability.is(auth)) throw fault(CapCause.TagViolation, operand, 'not a capability (forged or plain data)');
-  if (!auth.tag) throw fault(CapCause.TagViolation, operand, 'capability is untagged');
-  if (auth.sealed) throw fault(CapCause.SealViolation, operand, 'capability is sealed');
-  if ((auth.perms & perm) !== perm) {
-    const code = perm === Perm.LOAD ? CapCause.PermitLoadViolation : CapCause.PermitStoreViolation;
-    throw fault(code, operand, perm === Perm.LOAD ? 'capability lacks LOAD' : 'capability lacks STORE');
+  let addr: number;
+  try {
+    // Reading private fields is itself the brand check: a look-alike object throws here.
+    addr = auth.accessCheck(offset, length, perm);
+  } catch {
+    throw fault(CapCause.TagViolation, operand, 'not a capability (forged or plain data)');
   }
-  const addr = auth.addressNumber + offset;
-  if (!(length >= 0) || !(addr >= auth.baseNumber) || !(addr + length <= auth.topNumber) || !Number.isInteger(addr)) {
-    throw fault(CapCause.LengthViolation, operand, `access [0x${addr.toString(16)}, +${length}) outside bounds ${auth.toString()}`);
-  }
+  if (addr < 0) throw accessFault(-addr as CapCauseCode, auth, offset, length, perm, operand);
   if (addr + length > memory.size) {
     throw fault(CapCause.AccessFault, operand, `address 0x${addr.toString(16)} is not backed by memory`);
   }
   return addr;
+}
+
+function accessFault(code: CapCauseCode, auth: Capability, offset: number, length: number, perm: number, operand: number): CapabilityFault {
+  switch (code) {
+    case CapCause.TagViolation:
+      return fault(code, operand, 'capability is untagged');
+    case CapCause.SealViolation:
+      return fault(code, operand, 'capability is sealed');
+    case CapCause.LengthViolation: {
+      const at = auth.addressNumber + offset;
+      return fault(code, operand, `access [0x${at.toString(16)}, +${length}) outside bounds ${auth.toString()}`);
+    }
+    default:
+      return fault(code, operand, perm === Perm.LOAD ? 'capability lacks LOAD' : 'capability lacks STORE');
+  }
 }
 
 /** Load `length` bytes into a JS buffer. */
@@ -118,8 +130,20 @@ export function copyBytes(
   length: number,
   stripTags = false,
 ): void {
-  const s = checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
-  const d = checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
+  let s: number;
+  let d: number;
+  try {
+    s = src.accessCheck(srcOffset, length, Perm.LOAD);
+    d = dst.accessCheck(dstOffset, length, Perm.STORE);
+  } catch {
+    // A look-alike operand: find out which one and report it as a tag violation.
+    checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
+    checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
+    throw new Error('unreachable: access check threw for a valid operand');
+  }
+  // Slow path only on a fault or a possible tag transfer: let the full checks report it.
+  if (s < 0 || s + length > memory.size) checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
+  if (d < 0 || d + length > memory.size) checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
   const keep =
     !stripTags && ((s | d) & 15) === 0 && (src.perms & Perm.LOAD_CAP) !== 0 && memory.anyTag(s, length);
   if (keep) {

@@ -29,6 +29,7 @@ export class Capability {
   /** perms field, reserved and flags: pesbt bits 63:45 as a 19-bit number. */
   readonly #upper: number;
   readonly #otype: number;
+  readonly #perms: number;
   readonly #addrN: number;
   #bounds: DecodedBounds | undefined;
   #baseN = 0;
@@ -43,6 +44,7 @@ export class Capability {
     const hi = Number(this.#pesbt >> 27n);
     this.#otype = hi % 0x40000;
     this.#upper = Math.floor(hi / 0x40000);
+    this.#perms = permsFromField(this.#upper >>> 3);
     this.#addrN = Number(this.#address);
     Object.freeze(this);
   }
@@ -68,7 +70,7 @@ export class Capability {
   }
   /** Architectural permissions word (CGetPerm layout). */
   get perms(): number {
-    return permsFromField(this.#upper >>> 3);
+    return this.#perms;
   }
   get flags(): number {
     return this.#upper & 1;
@@ -135,6 +137,20 @@ export class Capability {
   get topNumber(): number {
     if (this.#bounds === undefined) void this.decoded;
     return this.#topN;
+  }
+
+  /**
+   * @internal The dereference check of spec §2.6 in one call on private fields (the hot path
+   * of every load/store): returns the effective address, or a negative CHERI cause code.
+   */
+  accessCheck(offset: number, length: number, perm: number): number {
+    if (!this.#tag) return -0x02;
+    if (this.#otype !== 0x3ffff) return -0x03;
+    if ((this.#perms & perm) !== perm) return perm === 4 ? -0x12 : -0x13;
+    if (this.#bounds === undefined) void this.decoded;
+    const addr = this.#addrN + offset;
+    if (addr >= this.#baseN && addr + length <= this.#topN && length >= 0 && Number.isInteger(addr)) return addr;
+    return -0x01;
   }
 
   has(perm: number): boolean {

@@ -126,7 +126,7 @@ export class TaggedMemory {
    */
   copy(dst: number, src: number, length: number, keepTags: boolean): void {
     if (length <= 0) return;
-    if (!keepTags || ((dst | src) & 15) !== 0 || !this.anyTag(src, length)) {
+    if (!keepTags || ((dst | src) & 15) !== 0) {
       this.clearTags(dst, length);
       this.bytes.copyWithin(dst, src, src + length);
       return;

@@ -1,0 +1,51 @@
+/**
+ * Minimal side-by-side timing: each case runs in batches of `batch` ops; one sample is the
+ * mean ns/op of a batch; median and p99 are over samples. Warm-up first, cases interleaved
+ * round-robin so machine noise hits them all alike.
+ */
+export interface BenchCase {
+  readonly name: string;
+  /** Runs the operation `n` times; returns something to keep the JIT honest. */
+  readonly run: (n: number) => unknown;
+}
+
+export interface BenchResult {
+  readonly name: string;
+  readonly medianNs: number;
+  readonly p99Ns: number;
+  readonly samples: number;
+}
+
+let sink: unknown;
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+export function runBench(cases: readonly BenchCase[], opts: { batch?: number; rounds?: number; warmup?: number } = {}): BenchResult[] {
+  const batch = opts.batch ?? 1000;
+  const rounds = opts.rounds ?? 200;
+  for (const c of cases) for (let i = 0; i < (opts.warmup ?? 50); i++) sink = c.run(batch);
+  const samples = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    cases.forEach((c, i) => {
+      const t0 = process.hrtime.bigint();
+      sink = c.run(batch);
+      const dt = Number(process.hrtime.bigint() - t0);
+      samples[i]!.push(dt / batch);
+    });
+  }
+  void sink;
+  return cases.map((c, i) => {
+    const s = samples[i]!.sort((a, b) => a - b);
+    return { name: c.name, medianNs: quantile(s, 0.5), p99Ns: quantile(s, 0.99), samples: s.length };
+  });
+}
+
+export function printTable(results: readonly BenchResult[]): void {
+  const w = Math.max(...results.map((r) => r.name.length));
+  console.log(`${'case'.padEnd(w)}  ${'median ns/op'.padStart(12)}  ${'p99 ns/op'.padStart(10)}`);
+  for (const r of results) {
+    console.log(`${r.name.padEnd(w)}  ${r.medianNs.toFixed(1).padStart(12)}  ${r.p99Ns.toFixed(1).padStart(10)}`);
+  }
+}
