@@ -17,3 +17,29 @@ export { type InvokedPair } from './invoke.js';
 export { GRANULE, TaggedMemory, type TaggedMemoryBuffers, type StoredCapabilityBits } from './tagged-memory.js';
 export { TypeManager, type OtypesExhausted } from './type-manager.js';
 export { CapMachine, type BootedMachine, type MachineOptions } from './machine.js';
+export { Errno, errnoName, sysError, type ErrnoName, type SysError } from './errno.js';
+export { Scheduler, Task, WaitQueue, type SchedulerOptions, type WakeReason } from './scheduler.js';
+export { RegionAllocator, regionShape, type Region } from './allocator.js';
+export {
+  COSETUP_COACCEPT,
+  COSETUP_COCALL,
+  COREGISTER_NAME_MAX,
+  Switcher,
+  type AcceptBuffers,
+  type CoacceptHandler,
+  type CoacceptLoop,
+  type CosetupWhat,
+  type IncomingCall,
+  type SwitcherPair,
+  type SwitcherStats,
+} from './switcher.js';
+export {
+  AddressSpace,
+  CoProcessContext,
+  CoThread,
+  type AddressSpaceOptions,
+  type CoProcessHandle,
+  type CoProcessInfo,
+  type ExitStatus,
+  type Program,
+} from './address-space.js';

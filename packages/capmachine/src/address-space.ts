@@ -1,0 +1,487 @@
+/**
+ * An address space: one tagged memory shared by colocated co-processes (CheriBSD's
+ * coexecve). Isolation is by capabilities only — each co-process holds capabilities to the
+ * regions it was granted, its capability vector (capv), and whatever it is handed over
+ * cocalls; nothing else.
+ *
+ * The address space owns the privileged pieces (physical memory, root capabilities, the
+ * switcher's sealing keys) and never hands them to a program. Programs get a
+ * `CoProcessContext`: their pid, argv, capv, the instruction set, an allocator bounded to their
+ * own grants, and the switcher calls for each of their threads.
+ */
+import { EventEmitter } from 'eventemitter3';
+import * as E from 'fp-ts/lib/Either.js';
+import { RegionAllocator } from './allocator.js';
+import { Capability } from './capability.js';
+import { sysError, type SysError } from './errno.js';
+import { CapabilityFault } from './fault.js';
+import { CapMachine, type BootedMachine } from './machine.js';
+import { Perm, PermSet } from './perms.js';
+import { Scheduler, type Task, type WakeReason } from './scheduler.js';
+import {
+  Switcher,
+  type AcceptBuffers,
+  type CoacceptHandler,
+  type CoacceptLoop,
+  type SwitcherPair,
+  type SwitcherThread,
+} from './switcher.js';
+import type { IsaMode } from './isa-mode.js';
+
+/** A program: what coexecve starts. A module exporting `main` (and optionally `name`) fits. */
+export interface Program {
+  readonly name?: string;
+  readonly main: (ctx: CoProcessContext) => Promise<number | void> | number | void;
+}
+
+export interface AddressSpaceOptions {
+  readonly memoryBytes?: number;
+  readonly mode?: IsaMode;
+  /** Seed for the scheduler's interleavings (omitted: FIFO). */
+  readonly seed?: number;
+  readonly clock?: 'virtual' | 'real';
+  /** Older switcher semantics: capabilities inside cocall buffers lose their tags. */
+  readonly stripTags?: boolean;
+  /** Bytes reserved for kernel structures (SCBs, switcher code). */
+  readonly kernelBytes?: number;
+}
+
+export interface ExitStatus {
+  readonly pid: number;
+  readonly code: number;
+  /** Why it ended: returned from main, called exit, or died of a fault. */
+  readonly reason: 'returned' | 'exit' | 'fault' | 'killed';
+  readonly error?: unknown;
+}
+
+export interface CoProcessInfo {
+  readonly pid: number;
+  readonly name: string;
+  readonly parent: number;
+  readonly argv: readonly string[];
+  readonly state: 'running' | 'exited';
+  readonly threads: ReadonlyArray<{ tid: number; name: string; state: string }>;
+  readonly capc: number;
+  readonly granted: number;
+  readonly exit?: ExitStatus;
+}
+
+export interface AddressSpaceEvents {
+  spawn: (info: CoProcessInfo) => void;
+  exit: (status: ExitStatus) => void;
+}
+
+/** Thrown inside a co-process to unwind it on exit(); never escapes the address space. */
+class CoProcessExit {
+  constructor(readonly code: number) {}
+}
+
+interface ThreadRecord extends SwitcherThread {
+  readonly name: string;
+  readonly process: ProcessRecord;
+  alive: boolean;
+  task: Task;
+}
+
+interface ProcessRecord {
+  readonly pid: number;
+  readonly name: string;
+  readonly parent: number;
+  readonly argv: readonly string[];
+  capv: Array<Capability | undefined>;
+  readonly threads: Map<number, ThreadRecord>;
+  readonly grants: Set<number>;
+  state: 'running' | 'exited';
+  exit?: ExitStatus;
+  readonly exited: Promise<ExitStatus>;
+  resolveExit: (s: ExitStatus) => void;
+}
+
+/** What exited: a handle to wait on a spawned co-process. */
+export interface CoProcessHandle {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+}
+
+const DEFAULT_MEMORY = 16 << 20;
+const SCB_BYTES = 256;
+
+export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
+  readonly machine: CapMachine;
+  readonly scheduler: Scheduler;
+  readonly switcher: Switcher;
+  readonly #booted: BootedMachine;
+  readonly #kernelHeap: RegionAllocator;
+  readonly #heap: RegionAllocator;
+  readonly #processes = new Map<number, ProcessRecord>();
+  #nextPid = 100;
+  #nextTid = 100000;
+
+  private constructor(options: AddressSpaceOptions) {
+    super();
+    const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY;
+    this.#booted = CapMachine.boot({ memoryBytes, mode: options.mode ?? 'v9' });
+    this.machine = this.#booted.machine;
+    this.scheduler = new Scheduler({
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      clock: options.clock ?? 'virtual',
+    });
+    const kernelBytes = options.kernelBytes ?? Math.min(1 << 20, memoryBytes / 4);
+    // Page 0 stays unmapped, as NULL-adjacent memory should.
+    this.#kernelHeap = new RegionAllocator(4096, kernelBytes);
+    this.#heap = new RegionAllocator(kernelBytes, memoryBytes);
+    const kernelTypes = this.#booted.roots.kernelTypes;
+    const key = (): Capability =>
+      E.getOrElseW(() => {
+        throw new Error('kernel otypes exhausted');
+      })(kernelTypes.allocate(1));
+    const m = this.machine;
+    this.switcher = new Switcher({
+      machine: m,
+      memory: this.#booted.memory,
+      scheduler: this.scheduler,
+      allocateScb: () => this.#kernelRegion(SCB_BYTES, PermSet.DATA | Perm.CINVOKE),
+      entry: this.#kernelRegion(64, Perm.GLOBAL | Perm.EXECUTE | Perm.LOAD | Perm.CINVOKE),
+      pairKey: key(),
+      targetKey: key(),
+      stripTags: options.stripTags ?? false,
+    });
+    this.switcher.onCalleeFault = (thread, error) => {
+      const rec = this.#threadRecord(thread);
+      if (rec !== undefined) this.#terminate(rec.process, { reason: 'fault', code: 128 + 34, error });
+    };
+  }
+
+  static create(options: AddressSpaceOptions = {}): AddressSpace {
+    return new AddressSpace(options);
+  }
+
+  #threadRecord(t: SwitcherThread): ThreadRecord | undefined {
+    return this.#processes.get(t.pid)?.threads.get(t.tid);
+  }
+
+  #kernelRegion(bytes: number, perms: number): Capability {
+    const r = this.#kernelHeap.allocate(bytes, 0);
+    if (r === undefined) throw new Error('kernel memory exhausted');
+    this.#booted.memory.fill(r.base, r.length, 0);
+    return this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), perms);
+  }
+
+  /** Grant a fresh, zeroed region to `pid`; the capability has exactly its bounds. */
+  #grant(pid: number, bytes: number, perms: number): E.Either<SysError, Capability> {
+    const r = this.#heap.allocate(bytes, pid);
+    if (r === undefined) return E.left(sysError('ENOMEM', 'malloc', `no room for ${bytes} bytes`));
+    this.#booted.memory.fill(r.base, r.length, 0);
+    this.#processes.get(pid)?.grants.add(r.base);
+    const cap = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), perms & PermSet.DATA);
+    return E.right(cap);
+  }
+
+  /**
+   * Start `program` as a colocated co-process. `capv` is its capability vector (a copy is
+   * taken). Runs when the scheduler gets to it (`run()`).
+   */
+  spawn(program: Program, options: { argv?: readonly string[]; capv?: ReadonlyArray<Capability | undefined>; parent?: number; name?: string } = {}): CoProcessHandle {
+    const pid = this.#nextPid++;
+    let resolveExit!: (s: ExitStatus) => void;
+    const exited = new Promise<ExitStatus>((r) => (resolveExit = r));
+    const name = options.name ?? program.name ?? `coproc-${pid}`;
+    const proc: ProcessRecord = {
+      pid,
+      name,
+      parent: options.parent ?? 0,
+      argv: Object.freeze([...(options.argv ?? [name])]),
+      capv: [...(options.capv ?? [])].map((c) => (Capability.is(c) ? c : undefined)),
+      threads: new Map(),
+      grants: new Set(),
+      state: 'running',
+      exited,
+      resolveExit,
+    };
+    this.#processes.set(pid, proc);
+    this.#startThread(proc, 'main', async (ctx) => {
+      const code = await program.main(ctx.process);
+      this.#terminate(proc, { reason: 'returned', code: typeof code === 'number' ? code : 0 });
+    });
+    this.emit('spawn', this.#info(proc));
+    return { pid, exited };
+  }
+
+  #startThread(proc: ProcessRecord, name: string, body: (t: { thread: CoThread; process: CoProcessContext }) => Promise<void>): CoThread {
+    const tid = this.#nextTid++;
+    const rec = { pid: proc.pid, tid, name, process: proc, alive: true } as ThreadRecord;
+    const thread = new CoThread(this, rec);
+    proc.threads.set(tid, rec);
+    rec.task = this.scheduler.spawn(`${proc.name}[${proc.pid}]/${name}`, async () => {
+      try {
+        await body({ thread, process: new CoProcessContext(this, proc, thread) });
+      } catch (e) {
+        if (e instanceof CoProcessExit) this.#terminate(proc, { reason: 'exit', code: e.code });
+        else this.#terminate(proc, { reason: 'fault', code: e instanceof CapabilityFault ? 128 + 34 : 1, error: e });
+      } finally {
+        rec.alive = false;
+        this.switcher.threadExited(rec);
+      }
+    });
+    return thread;
+  }
+
+  /** @internal used by contexts */
+  newThread(proc: ProcessRecord, name: string, fn: (t: CoThread) => Promise<void> | void): CoThread {
+    return this.#startThread(proc, name, async ({ thread }) => {
+      await fn(thread);
+    });
+  }
+
+  /** @internal */
+  grant(pid: number, bytes: number, perms: number): E.Either<SysError, Capability> {
+    return this.#grant(pid, bytes, perms);
+  }
+
+  #terminate(proc: ProcessRecord, how: Omit<ExitStatus, 'pid'>): void {
+    if (proc.state === 'exited') return;
+    proc.state = 'exited';
+    const status: ExitStatus = { pid: proc.pid, ...how };
+    proc.exit = status;
+    for (const t of proc.threads.values()) {
+      t.alive = false;
+      this.switcher.threadExited(t);
+      t.task.daemon = true;
+      // Whatever the thread blocks on ends now; its next system call fails.
+      this.scheduler.interrupt(t.task, 'closed');
+    }
+    // Memory granted to the process is kept until revocation can prove no capability to it
+    // survives (freeing it now could let a stale capability read a later owner's data).
+    proc.resolveExit(status);
+    this.emit('exit', status);
+  }
+
+  /** Run until every co-process thread has finished or is parked serving calls. */
+  run(): Promise<void> {
+    return this.scheduler.run();
+  }
+
+  /** End every co-process (killed) and let their threads unwind. */
+  async shutdown(): Promise<void> {
+    for (const p of this.#processes.values()) this.#terminate(p, { reason: 'killed', code: 128 + 9 });
+    this.scheduler.wakeEverything('closed');
+    await this.scheduler.run();
+  }
+
+  kill(pid: number): E.Either<SysError, void> {
+    const p = this.#processes.get(pid);
+    if (p === undefined || p.state === 'exited') return E.left(sysError('ESRCH', 'kill', `no process ${pid}`));
+    this.#terminate(p, { reason: 'killed', code: 128 + 9 });
+    return E.right(undefined);
+  }
+
+  #info(p: ProcessRecord): CoProcessInfo {
+    return {
+      pid: p.pid,
+      name: p.name,
+      parent: p.parent,
+      argv: p.argv,
+      state: p.state,
+      threads: [...p.threads.values()].map((t) => ({ tid: t.tid, name: t.name, state: t.alive ? t.task.state : 'exited' })),
+      capc: p.capv.length,
+      granted: p.grants.size,
+      ...(p.exit === undefined ? {} : { exit: p.exit }),
+    };
+  }
+
+  /** Every co-process, for tools (`comsg ps`). */
+  processes(): CoProcessInfo[] {
+    return [...this.#processes.values()].map((p) => this.#info(p));
+  }
+
+  /** A process's capv, for tools (`comsg capv`). */
+  capvOf(pid: number): ReadonlyArray<Capability | undefined> | undefined {
+    return this.#processes.get(pid)?.capv.slice();
+  }
+
+  /** @internal Parked in coaccept: the thread no longer keeps `run()` alive. */
+  markDaemon(rec: ThreadRecord, daemon: boolean): void {
+    rec.task.daemon = daemon;
+  }
+
+  /** @internal */
+  exitSignal(code: number): never {
+    throw new CoProcessExit(code);
+  }
+}
+
+/**
+ * One co-process thread's system interface. Only the code running on this thread is given
+ * this object; the switcher checks every pair and SCB against it.
+ */
+export class CoThread {
+  readonly #space: AddressSpace;
+  readonly #rec: ThreadRecord;
+
+  /** @internal */
+  constructor(space: AddressSpace, rec: ThreadRecord) {
+    this.#space = space;
+    this.#rec = rec;
+  }
+
+  get pid(): number {
+    return this.#rec.pid;
+  }
+  get tid(): number {
+    return this.#rec.tid;
+  }
+  get name(): string {
+    return this.#rec.name;
+  }
+  get alive(): boolean {
+    return this.#rec.alive;
+  }
+
+  cosetup(what: number): E.Either<SysError, SwitcherPair> {
+    return this.#space.switcher.cosetup(this.#rec, what);
+  }
+  coregister(name?: string): E.Either<SysError, Capability> {
+    return this.#space.switcher.coregister(this.#rec, name);
+  }
+  colookup(name: string): E.Either<SysError, Capability> {
+    return this.#space.switcher.colookup(name);
+  }
+
+  /** Fast cocall: copies `outlen` bytes out, returns the bytes received into `inbuf`. */
+  cocall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
+    return this.#space.switcher.cocall(this.#rec, target, outbuf, outlen, inbuf, inlen);
+  }
+  cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
+    return this.#space.switcher.cocallSlow(this.#rec, target, outbuf, outlen, inbuf, inlen);
+  }
+
+  /** cocall through an explicit cosetup pair — which must be this thread's own. */
+  cocallWith(pair: SwitcherPair, target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
+    const owner = this.#space.switcher.pairOwner(this.#rec, pair, 'cocall');
+    if ('_tag' in owner) return E.left(owner);
+    return this.cocall(target, outbuf, outlen, inbuf, inlen);
+  }
+
+  /**
+   * Serve calls until the co-process exits or `stop()` is called; resolves when serving ends.
+   * While serving, the thread is parked (calls run on the callers' stacks).
+   */
+  async coaccept(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers): Promise<E.Either<SysError, void>> {
+    return this.#serve(handler, buffers, false);
+  }
+  async coacceptSlow(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers): Promise<E.Either<SysError, void>> {
+    return this.#serve(handler, buffers, true);
+  }
+
+  /** Start serving and return at once with a `stop` function (for tools and tests). */
+  startAccepting(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow = false): E.Either<SysError, { stopped: Promise<void>; stop: () => void }> {
+    return this.#space.switcher.coaccept(this.#rec, handler, buffers, slow);
+  }
+
+  async #serve(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow: boolean): Promise<E.Either<SysError, void>> {
+    const r = this.#space.switcher.coaccept(this.#rec, handler, buffers, slow);
+    if (E.isLeft(r)) return r;
+    this.#space.markDaemon(this.#rec, true);
+    const done = this.#space.scheduler.block(this.#rec.task, undefined, (settle) => {
+      void r.right.stopped.then(() => settle('woken'));
+      return () => {};
+    });
+    const why = await done;
+    this.#space.markDaemon(this.#rec, false);
+    if (why === 'closed') r.right.stop();
+    return E.right(undefined);
+  }
+
+  cogetpid(cookie: Capability): E.Either<SysError, number> {
+    return this.#space.switcher.cogetpid(cookie);
+  }
+
+  /** Block until `target` accepts (after EAGAIN), at most `timeoutMs`. */
+  waitForTarget(target: Capability, timeoutMs: number): Promise<E.Either<SysError, void>> {
+    return this.#space.switcher.waitAvailable(this.#rec, target, timeoutMs);
+  }
+
+  yield(): Promise<WakeReason> {
+    return this.#space.scheduler.yield(this.#rec.task);
+  }
+  sleep(ms: number): Promise<WakeReason> {
+    return this.#space.scheduler.sleep(this.#rec.task, ms);
+  }
+  /** @internal the scheduler task behind this thread (for blocking primitives). */
+  get task(): Task {
+    return this.#rec.task;
+  }
+}
+
+/** What a program's `main` receives: its identity, authority and system calls. */
+export class CoProcessContext {
+  readonly #space: AddressSpace;
+  readonly #proc: ProcessRecord;
+  /** The thread running `main`. */
+  readonly thread: CoThread;
+
+  /** @internal */
+  constructor(space: AddressSpace, proc: ProcessRecord, thread: CoThread) {
+    this.#space = space;
+    this.#proc = proc;
+    this.thread = thread;
+  }
+
+  get pid(): number {
+    return this.#proc.pid;
+  }
+  get name(): string {
+    return this.#proc.name;
+  }
+  get argv(): readonly string[] {
+    return this.#proc.argv;
+  }
+  /** The instruction set (holding it grants nothing). */
+  get machine(): CapMachine {
+    return this.#space.machine;
+  }
+  /** The capability vector (a copy; change it with capvset). */
+  get capv(): ReadonlyArray<Capability | undefined> {
+    return this.#proc.capv.slice();
+  }
+
+  /** capvset(3): store `cap` at `index`, growing the vector. */
+  capvset(index: number, cap: Capability | undefined): E.Either<SysError, void> {
+    if (!Number.isInteger(index) || index < 0 || index > 4096) return E.left(sysError('EINVAL', 'capvset', `bad index ${index}`));
+    if (cap !== undefined && !Capability.is(cap)) return E.left(sysError('EINVAL', 'capvset', 'not a capability'));
+    while (this.#proc.capv.length <= index) this.#proc.capv.push(undefined);
+    this.#proc.capv[index] = cap;
+    return E.right(undefined);
+  }
+
+  /** A fresh zeroed region of at least `bytes`, with at most `perms` (default read/write data). */
+  malloc(bytes: number, perms: number = PermSet.DATA): E.Either<SysError, Capability> {
+    if (!Number.isInteger(bytes) || bytes < 0) return E.left(sysError('EINVAL', 'malloc', `bad size ${bytes}`));
+    return this.#space.grant(this.#proc.pid, bytes, perms);
+  }
+
+  /** Start another thread in this co-process. */
+  spawnThread(name: string, fn: (thread: CoThread) => Promise<void> | void): CoThread {
+    return this.#space.newThread(this.#proc, name, fn);
+  }
+
+  /** coexecve: start `program` colocated, inheriting this process's capv. */
+  coexecve(program: Program, argv?: readonly string[]): CoProcessHandle {
+    return this.#space.spawn(program, { capv: this.#proc.capv, parent: this.pid, ...(argv === undefined ? {} : { argv }) });
+  }
+
+  /** coexecvec: start `program` colocated with a new capv. */
+  coexecvec(program: Program, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle {
+    return this.#space.spawn(program, { capv, parent: this.pid, ...(argv === undefined ? {} : { argv }) });
+  }
+
+  /** End this co-process with `code` (unwinds the calling thread). */
+  exit(code = 0): never {
+    return this.#space.exitSignal(code);
+  }
+
+  /** Milliseconds on the address space's clock (virtual by default). */
+  now(): number {
+    return this.#space.scheduler.now();
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The inline runtime's scheduler: every co-process thread is a task on one JS thread, and
+ * exactly one task runs at a time. A task runs until it blocks on a scheduler primitive
+ * (yield, sleep, a wait queue) or finishes; the scheduler then picks the next runnable task —
+ * in FIFO order, or pseudo-randomly from a seed so property tests can replay interleavings.
+ *
+ * Time is virtual by default: when nothing can run, the clock jumps to the next timer, so
+ * timeouts are deterministic and instant. When nothing can run and no timer is pending, the
+ * blocked (non-daemon) tasks are deadlocked: their waits end with `deadlock` instead of
+ * hanging. A task that awaits something outside the scheduler (I/O, a plain Promise) keeps
+ * running concurrently and is not deterministic; inter-task waiting must use wait queues.
+ */
+
+export type WakeReason = 'woken' | 'timeout' | 'deadlock' | 'closed';
+
+export interface SchedulerOptions {
+  /** Seed for choosing among runnable tasks; omitted = FIFO. */
+  readonly seed?: number;
+  /** `virtual` (default) jumps time forward when idle; `real` waits for wall-clock timers. */
+  readonly clock?: 'virtual' | 'real';
+}
+
+type TaskState = 'new' | 'runnable' | 'running' | 'blocked' | 'external' | 'done';
+
+export class Task {
+  state: TaskState = 'new';
+  /** Resolves the promise the task is parked on. */
+  resume: ((reason: WakeReason) => void) | undefined;
+  wakeReason: WakeReason = 'woken';
+  /** Called when the task parks or finishes, so the driver can move on. */
+  onPark: (() => void) | undefined;
+  /** Daemon tasks (e.g. threads parked in coaccept) do not keep `run()` going. */
+  daemon = false;
+  error: unknown;
+  readonly done: Promise<void>;
+  #finish!: () => void;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+  ) {
+    this.done = new Promise((r) => (this.#finish = r));
+  }
+
+  /** @internal */
+  finished(): void {
+    this.state = 'done';
+    this.#finish();
+  }
+}
+
+interface Timer {
+  readonly at: number;
+  readonly seq: number;
+  readonly fire: () => void;
+}
+
+/** Tasks blocked until woken, with optional timeouts. */
+export class WaitQueue {
+  readonly #sched: Scheduler;
+  readonly #waiters: Array<{ task: Task; settle: (r: WakeReason) => void }> = [];
+
+  constructor(scheduler: Scheduler) {
+    this.#sched = scheduler;
+  }
+
+  get size(): number {
+    return this.#waiters.length;
+  }
+
+  /** Block `task` until woken, or for at most `timeoutMs` (negative or undefined: forever). */
+  wait(task: Task, timeoutMs?: number): Promise<WakeReason> {
+    return this.#sched.block(task, timeoutMs, (settle) => {
+      const entry = { task, settle };
+      this.#waiters.push(entry);
+      return () => {
+        const i = this.#waiters.indexOf(entry);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+    });
+  }
+
+  /** Wake the longest waiter; returns false if nobody waited. */
+  wakeOne(reason: WakeReason = 'woken'): boolean {
+    const w = this.#waiters.shift();
+    if (w === undefined) return false;
+    w.settle(reason);
+    return true;
+  }
+
+  wakeAll(reason: WakeReason = 'woken'): number {
+    const all = this.#waiters.splice(0);
+    for (const w of all) w.settle(reason);
+    return all.length;
+  }
+}
+
+export class Scheduler {
+  readonly #rng: (() => number) | undefined;
+  readonly #clock: 'virtual' | 'real';
+  readonly #runnable: Task[] = [];
+  readonly #tasks = new Set<Task>();
+  #timers: Timer[] = [];
+  #timerSeq = 0;
+  #virtualNow = 0;
+  #nextId = 1;
+  #driving: Promise<void> | undefined;
+  /** Settles blocked waits when a deadlock is detected, keyed by task. */
+  readonly #blockedSettle = new Map<Task, (r: WakeReason) => void>();
+
+  constructor(options: SchedulerOptions = {}) {
+    this.#clock = options.clock ?? 'virtual';
+    this.#rng = options.seed === undefined ? undefined : mulberry32(options.seed);
+  }
+
+  /** Milliseconds on the scheduler's clock. */
+  now(): number {
+    return this.#clock === 'virtual' ? this.#virtualNow : performance.now();
+  }
+
+  get liveTasks(): number {
+    let n = 0;
+    for (const t of this.#tasks) if (t.state !== 'done') n++;
+    return n;
+  }
+
+  /** Create a task; it starts when the scheduler first picks it. */
+  spawn(name: string, body: (task: Task) => Promise<void> | void): Task {
+    const task = new Task(this.#nextId++, name);
+    this.#tasks.add(task);
+    const started = new Promise<WakeReason>((r) => (task.resume = r));
+    task.state = 'runnable';
+    this.#runnable.push(task);
+    void started.then(async () => {
+      try {
+        await body(task);
+      } catch (e) {
+        task.error = e;
+      } finally {
+        task.finished();
+        this.#tasks.delete(task);
+        task.onPark?.();
+      }
+    });
+    this.#kick();
+    return task;
+  }
+
+  /** Let other runnable tasks go first. */
+  yield(task: Task): Promise<WakeReason> {
+    return this.block(task, undefined, (settle) => {
+      // Immediately runnable again: settle now, the driver picks it in turn.
+      settle('woken');
+      return () => {};
+    });
+  }
+
+  sleep(task: Task, ms: number): Promise<WakeReason> {
+    return this.block(task, Math.max(0, ms), () => () => {});
+  }
+
+  /**
+   * Park `task`. `enqueue` registers the task somewhere that will call `settle` to wake it
+   * and returns a function that unregisters it (used when a timeout or deadlock wins).
+   */
+  block(
+    task: Task,
+    timeoutMs: number | undefined,
+    enqueue: (settle: (r: WakeReason) => void) => () => void,
+  ): Promise<WakeReason> {
+    return new Promise<WakeReason>((resolve) => {
+      let settled = false;
+      let unregister: () => void = () => {};
+      const settle = (reason: WakeReason): void => {
+        if (settled) return;
+        settled = true;
+        unregister();
+        this.#blockedSettle.delete(task);
+        task.wakeReason = reason;
+        task.state = 'runnable';
+        this.#runnable.push(task);
+        this.#kick();
+      };
+      task.state = 'blocked';
+      task.resume = resolve;
+      this.#blockedSettle.set(task, settle);
+      unregister = enqueue(settle);
+      if (!settled && timeoutMs !== undefined && timeoutMs >= 0) {
+        const timer: Timer = { at: this.now() + timeoutMs, seq: this.#timerSeq++, fire: () => settle('timeout') };
+        this.#timers.push(timer);
+        const prev = unregister;
+        unregister = () => {
+          prev();
+          this.#timers = this.#timers.filter((t) => t !== timer);
+        };
+      }
+      task.onPark?.();
+    });
+  }
+
+  /** End `task`'s current wait (if any) with `reason`, e.g. `closed` when its process dies. */
+  interrupt(task: Task, reason: WakeReason): boolean {
+    const settle = this.#blockedSettle.get(task);
+    if (settle === undefined) return false;
+    settle(reason);
+    return true;
+  }
+
+  /** Wake every blocked task with `reason` (used at shutdown). */
+  wakeEverything(reason: WakeReason): void {
+    for (const settle of [...this.#blockedSettle.values()]) settle(reason);
+  }
+
+  /** Drive until every non-daemon task has finished (deadlocked waits are woken, never hung). */
+  run(): Promise<void> {
+    this.#kick();
+    return this.#driving ?? Promise.resolve();
+  }
+
+  #kick(): void {
+    if (this.#driving === undefined) {
+      this.#driving = this.#drive().finally(() => {
+        this.#driving = undefined;
+      });
+    }
+  }
+
+  async #drive(): Promise<void> {
+    for (;;) {
+      if (this.#runnable.length > 0) {
+        const i = this.#rng === undefined ? 0 : Math.floor(this.#rng() * this.#runnable.length);
+        const task = this.#runnable.splice(i, 1)[0]!;
+        if (task.state === 'done') continue;
+        task.state = 'running';
+        const parked = new Promise<void>((r) => (task.onPark = r));
+        const resume = task.resume;
+        task.resume = undefined;
+        resume?.(task.wakeReason);
+        // Run until it parks or finishes; if it awaits something outside the scheduler,
+        // let it go on concurrently after the microtask queue drains.
+        await Promise.race([parked, macrotask()]);
+        if (task.state === 'running') task.state = 'external';
+        continue;
+      }
+      const external = [...this.#tasks].some((t) => t.state === 'external' || t.state === 'running');
+      if (this.#timers.length > 0) {
+        this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+        const next = this.#timers[0]!;
+        if (this.#clock === 'virtual') {
+          if (external) {
+            await macrotask();
+            continue;
+          }
+          this.#virtualNow = Math.max(this.#virtualNow, next.at);
+        } else {
+          const wait = next.at - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 50)));
+          if (next.at > performance.now()) continue;
+        }
+        this.#timers.shift();
+        next.fire();
+        continue;
+      }
+      if (external) {
+        await macrotask();
+        continue;
+      }
+      const stuck = [...this.#blockedSettle.entries()].filter(([t]) => !t.daemon);
+      if (stuck.length === 0) return;
+      for (const [, settle] of stuck) settle('deadlock');
+    }
+  }
+}
+
+function macrotask(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/** Small seeded PRNG (mulberry32): deterministic interleavings from a seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
