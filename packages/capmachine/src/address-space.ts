@@ -44,6 +44,8 @@ export interface AddressSpaceOptions {
   readonly stripTags?: boolean;
   /** Bytes reserved for kernel structures (SCBs, switcher code). */
   readonly kernelBytes?: number;
+  /** Where co-processes' `print` goes (default: console.log). */
+  readonly stdout?: (line: string) => void;
 }
 
 export interface ExitStatus {
@@ -114,12 +116,15 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
   readonly #kernelHeap: RegionAllocator;
   readonly #heap: RegionAllocator;
   readonly #processes = new Map<number, ProcessRecord>();
+  /** @internal */
+  readonly stdout: (line: string) => void;
   #nextPid = 100;
   #nextTid = 100000;
 
   private constructor(options: AddressSpaceOptions) {
     super();
     const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY;
+    this.stdout = options.stdout ?? ((line) => console.log(line));
     this.#booted = CapMachine.boot({ memoryBytes, mode: options.mode ?? 'v9' });
     this.machine = this.#booted.machine;
     this.scheduler = new Scheduler({
@@ -381,15 +386,27 @@ export class CoThread {
   async #serve(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow: boolean): Promise<E.Either<SysError, void>> {
     const r = this.#space.switcher.coaccept(this.#rec, handler, buffers, slow);
     if (E.isLeft(r)) return r;
+    await this.park(r.right.stopped, r.right.stop);
+    return E.right(undefined);
+  }
+
+  /**
+   * Park this thread (as a daemon: it does not keep `run()` going) until `until` settles or
+   * the co-process ends; `onClosed` runs in the latter case. Services use it to wait while
+   * their handlers run on callers' stacks.
+   */
+  async park(until: Promise<unknown>, onClosed?: () => void): Promise<WakeReason> {
     this.#space.markDaemon(this.#rec, true);
-    const done = this.#space.scheduler.block(this.#rec.task, undefined, (settle) => {
-      void r.right.stopped.then(() => settle('woken'));
+    const why = await this.#space.scheduler.block(this.#rec.task, undefined, (settle) => {
+      void until.then(
+        () => settle('woken'),
+        () => settle('woken'),
+      );
       return () => {};
     });
-    const why = await done;
     this.#space.markDaemon(this.#rec, false);
-    if (why === 'closed') r.right.stop();
-    return E.right(undefined);
+    if (why !== 'woken') onClosed?.();
+    return why;
   }
 
   cogetpid(cookie: Capability): E.Either<SysError, number> {
@@ -478,6 +495,11 @@ export class CoProcessContext {
   /** End this co-process with `code` (unwinds the calling thread). */
   exit(code = 0): never {
     return this.#space.exitSignal(code);
+  }
+
+  /** Write a line to the address space's stdout. */
+  print(...parts: unknown[]): void {
+    this.#space.stdout(parts.map((p) => (typeof p === 'string' ? p : String(p))).join(' '));
   }
 
   /** Milliseconds on the address space's clock (virtual by default). */

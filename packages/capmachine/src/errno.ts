@@ -7,6 +7,7 @@ export const Errno = {
   EPERM: 1,
   ENOENT: 2,
   ESRCH: 3,
+  ENOEXEC: 8,
   EINTR: 4,
   ENOMEM: 12,
   EACCES: 13,

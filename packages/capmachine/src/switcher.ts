@@ -140,6 +140,11 @@ export class Switcher {
   readonly #targets = new WeakMap<Capability, Scb>();
   readonly #pairs = new WeakMap<Capability, Scb>();
   readonly #names = new Map<string, Scb>();
+  // One-entry caches: a thread calling one target in a loop skips both map lookups.
+  #lastThread: SwitcherThread | undefined;
+  #lastThreadScb: Scb | undefined;
+  #lastTarget: Capability | undefined;
+  #lastTargetScb: Scb | undefined;
 
   constructor(kernel: SwitcherKernel) {
     this.#k = kernel;
@@ -156,6 +161,7 @@ export class Switcher {
       scb = new Scb(thread, cap.addressNumber, cap, this.#k.machine.clearTag(cap), new WaitQueue(this.#k.scheduler));
       this.#byThread.set(thread, scb);
       this.#byBase.set(scb.base, scb);
+      if (this.#lastThread === thread) this.#lastThread = undefined;
     }
     return scb;
   }
@@ -276,10 +282,25 @@ export class Switcher {
     slow: boolean,
   ): E.Either<SysError, number> {
     const op = slow ? 'cocall_slow' : 'cocall';
-    const caller = this.#byThread.get(thread);
+    let caller: Scb | undefined;
+    if (thread === this.#lastThread) caller = this.#lastThreadScb;
+    else {
+      caller = this.#byThread.get(thread);
+      this.#lastThread = thread;
+      this.#lastThreadScb = caller;
+    }
     if (caller === undefined || caller.callPair === undefined) return E.left(sysError('EINVAL', op, 'no cosetup(COSETUP_COCALL) on this thread'));
     if (!thread.alive) return E.left(sysError('ESRCH', op, 'calling thread has exited'));
-    const callee = slow ? this.#resolveTargetSlow(target, op) : this.#resolveTarget(target, op);
+    let callee: Scb | SysError;
+    if (slow) callee = this.#resolveTargetSlow(target, op);
+    else if (target === this.#lastTarget && this.#lastTargetScb !== undefined) callee = this.#lastTargetScb;
+    else {
+      callee = this.#resolveTarget(target, op);
+      if (callee instanceof Scb) {
+        this.#lastTarget = target;
+        this.#lastTargetScb = callee;
+      }
+    }
     if (!(callee instanceof Scb)) return E.left(callee);
     switch (callee.state) {
       case 'available':
@@ -325,7 +346,7 @@ export class Switcher {
       return E.left(sysError('EFAULT', op, 'capability in reply cannot be stored into inbuf'));
     }
     if (callee.available.size > 0) callee.available.wakeOne();
-    return E.right(m);
+    return rightOf(m);
   }
 
   /** Slow path: always the faithful tag/otype check and CUnseal, as the kernel would. */
@@ -457,6 +478,13 @@ export class Switcher {
     const scb = this.#resolveTarget(target, 'describe');
     return scb instanceof Scb ? { pid: scb.thread.pid, tid: scb.thread.tid, name: scb.name, state: scb.state } : undefined;
   }
+}
+
+/** Frozen, shared `Right(n)` for reply lengths: the fast path allocates nothing per call. */
+const rights: Array<E.Either<SysError, number> | undefined> = [];
+function rightOf(n: number): E.Either<SysError, number> {
+  if (n >= 65536) return E.right(n);
+  return (rights[n] ??= Object.freeze(E.right(n)));
 }
 
 function checkBuffer(buf: Capability, len: number, perm: number, op: string, which: string): SysError | undefined {

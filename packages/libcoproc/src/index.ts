@@ -1,5 +1,39 @@
 /**
- * @comsg/libcoproc — co-process user library (coproc_init, cocall wrappers, worker pools,
- * capv). Not implemented yet (see the project's open issues); exports nothing.
+ * @comsg/libcoproc — what a co-process program links against: the machine's types and
+ * system interface (re-exported from capmachine so programs need no other import), libc's
+ * cocall policy, capv conventions and answerbacks, a service helper, and cotrace.
  */
-export {};
+export {
+  AddressSpace,
+  Capability,
+  CapabilityFault,
+  CapCause,
+  CapMachine,
+  CoProcessContext,
+  CoThread,
+  COSETUP_COACCEPT,
+  COSETUP_COCALL,
+  Errno,
+  NULL_CAP,
+  Perm,
+  PermSet,
+  errnoName,
+  sysError,
+  type AcceptBuffers,
+  type AddressSpaceOptions,
+  type CoacceptHandler,
+  type CoacceptLoop,
+  type CoProcessHandle,
+  type CoProcessInfo,
+  type ErrnoName,
+  type ExitStatus,
+  type IncomingCall,
+  type Program,
+  type SwitcherPair,
+  type SysError,
+} from '@comsg/capmachine';
+export { cocall, type CocallOptions } from './cocall.js';
+export * from './capv.js';
+export { startService, type RunningService, type ServiceOptions } from './service.js';
+export { Tracer, cotrace, waitExit, type CotraceOptions, type TraceEnter, type TraceExit, type TracePreview } from './cotrace.js';
+export { loadProgram } from './program.js';

@@ -1,0 +1,2 @@
+import { type Program } from '@comsg/libcoproc';
+export declare const capvTool: Program;

@@ -1,0 +1,1 @@
+export declare function runClocksExample(print?: (line: string) => void): Promise<number>;
