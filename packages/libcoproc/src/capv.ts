@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
-import { cocall } from './cocall.js';
+import { cocall } from '@comsg/abi';
 
 export const CAPV_CODISCOVER = 2;
 export const CAPV_COINSERT = 4;

@@ -32,7 +32,7 @@ export {
   type SwitcherPair,
   type SysError,
 } from '@comsg/capmachine';
-export { cocall, type CocallOptions } from './cocall.js';
+export { cocall, type CocallOptions } from '@comsg/abi';
 export * from './capv.js';
 export { startService, type RunningService, type ServiceOptions } from './service.js';
 export { Tracer, cotrace, waitExit, type CotraceOptions, type TraceEnter, type TraceExit, type TracePreview } from './cotrace.js';
