@@ -3,7 +3,7 @@
  * registry, op declarations, dispatch pools (server) and stubs (client).
  */
 export { ARGS_SIZE, NAME_FIELD, NAME_MAX, OFF_ERROR, OFF_NAME, OFF_OP, OFF_STATUS, Reg, readHeader, readSlot, writeHeader, writeSlot, type BlockHeader, type Slot } from './block.js';
-export { CapabilityC, Int32C, NAME_PATTERN, NameC, OptionalCapC, TaggedCapC, codeOf, type Name } from './codecs.js';
+export { CapabilityC, Int32C, NAME_PATTERN, NameC, OptionalCapC, TaggedCapC, codeOf, type Name, type NameBrand } from './codecs.js';
 export { UNIVERSAL_ERRORS, defineOp, type AnyOpDecl, type ArgsOf, type DaemonName, type ErrorsOf, type OpDecl, type ResultOf, type UniversalError } from './define.js';
 export { N_UKERN_CALLS, Op, opName, type OpName } from './ops.js';
 export { bind, makeDispatch, startPool, type CallContext, type OpBinding, type OpHandler, type PoolOptions, type PoolStats, type WorkerPool } from './server.js';

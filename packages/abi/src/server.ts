@@ -19,7 +19,7 @@ import {
   type SysError,
 } from '@comsg/capmachine';
 import { ARGS_SIZE, OFF_ERROR, OFF_OP, OFF_STATUS, readSlot, writeSlot } from './block.js';
-import type { AnyOpDecl, ArgsOf, ErrorsOf, ResultOf } from './define.js';
+import type { AnyOpDecl, ArgsOf, ErrorsOf, ResultOf, UniversalError } from './define.js';
 
 /** What a handler learns about the call besides its arguments. */
 export interface CallContext {
@@ -31,7 +31,7 @@ export interface CallContext {
   readonly slow: boolean;
 }
 
-export type OpHandler<D extends AnyOpDecl> = (args: ArgsOf<D>, call: CallContext) => E.Either<SysError<ErrorsOf<D>>, ResultOf<D>>;
+export type OpHandler<D extends AnyOpDecl> = (args: ArgsOf<D>, call: CallContext) => E.Either<SysError<ErrorsOf<D> | UniversalError>, ResultOf<D>>;
 
 export interface OpBinding {
   readonly decl: AnyOpDecl;

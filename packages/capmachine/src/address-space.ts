@@ -261,6 +261,33 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
     this.emit('exit', status);
   }
 
+  /**
+   * Privileged (host-side; never reachable from a program): a sealing capability for `count`
+   * fresh kernel otypes, e.g. for a daemon's handle types.
+   */
+  mintTypes(count: number): Capability {
+    return E.getOrElseW((e: { _tag: string }) => {
+      throw new Error(`cannot allocate ${count} otypes: ${e._tag}`);
+    })(this.#booted.roots.kernelTypes.allocate(count));
+  }
+
+  /**
+   * Privileged: a capability over `bytes` of *unbacked* address space above physical memory,
+   * without EXECUTE. A daemon carves 16-byte tokens out of it and seals them as handles: they
+   * are unforgeable identities that no one can dereference (loads fault: nothing is there).
+   */
+  mintTokenSpace(bytes: number): Capability {
+    const length = BigInt(bytes);
+    const align = 1n << BigInt(Math.max(4, Math.ceil(Math.log2(bytes))));
+    const base = ((this.#tokenCursor + align - 1n) / align) * align;
+    this.#tokenCursor = base + length;
+    const everything = this.#booted.roots.everything;
+    const cap = this.machine.restrict(everything, base, length, PermSet.DATA | Perm.SW0 | Perm.SW1 | Perm.SW2 | Perm.SW3);
+    if (!cap.tag) throw new Error('token space not representable');
+    return cap;
+  }
+  #tokenCursor = 1n << 40n;
+
   /** Run until every co-process thread has finished or is parked serving calls. */
   run(): Promise<void> {
     return this.scheduler.run();

@@ -39,6 +39,8 @@ export interface BootedMachine {
     readonly memory: Capability;
     /** SEAL|UNSEAL over every software otype. */
     readonly sealing: Capability;
+    /** The reset capability itself (bounds beyond memory): only for minting unbacked ranges. */
+    readonly everything: Capability;
     /** Type managers for CheriBSD's kernel (0x20000…) and user (0…0x1FFFF) otype ranges. */
     readonly kernelTypes: TypeManager;
     readonly userTypes: TypeManager;
@@ -75,6 +77,7 @@ export class CapMachine {
       roots: {
         memory: memRoot,
         sealing: sealRoot,
+        everything,
         kernelTypes: new TypeManager(machine, kernelRange),
         userTypes: new TypeManager(machine, userRange),
       },

@@ -1,5 +1,5 @@
 /**
- * @comsg/namespaced — not implemented yet (see the project's open issues). This stub exists so the
- * workspace layout is in place; it exports nothing and fakes no behaviour.
+ * @comsg/namespaced — the namespace daemon (nsd) compartment. `./protocol` is what clients
+ * import; the server (`startNsd`) is for the microkernel's boot code.
  */
-export {};
+export * from './server/index.js';

@@ -1,0 +1,3 @@
+export { startNsd, type NsdOptions, type RunningNsd } from './start.js';
+export { NamespaceTable, DEFAULT_LIMITS, type NsdLimits, type NsEntry, type ObjEntry } from './namespace-table.js';
+export { HandleCodec, type NsdKeys } from './handles.js';
