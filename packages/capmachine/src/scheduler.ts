@@ -218,14 +218,13 @@ export class Scheduler {
   }
 
   #kick(): void {
-    if (this.#driving === undefined) {
-      this.#driving = this.#drive().finally(() => {
-        this.#driving = undefined;
-      });
-    }
+    // #drive clears #driving synchronously when it stops, so a wake-up that arrives after it
+    // decided to stop always starts a new driver (a .finally() would leave a stale one).
+    if (this.#driving === undefined) this.#driving = this.#drive();
   }
 
   async #drive(): Promise<void> {
+    await null; // let #kick record this driver before it can possibly stop
     for (;;) {
       if (this.#runnable.length > 0) {
         const i = this.#rng === undefined ? 0 : Math.floor(this.#rng() * this.#runnable.length);
@@ -266,7 +265,10 @@ export class Scheduler {
         continue;
       }
       const stuck = [...this.#blockedSettle.entries()].filter(([t]) => !t.daemon);
-      if (stuck.length === 0) return;
+      if (stuck.length === 0) {
+        this.#driving = undefined;
+        return;
+      }
       for (const [, settle] of stuck) settle('deadlock');
     }
   }

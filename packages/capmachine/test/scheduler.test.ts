@@ -1,0 +1,59 @@
+import test from 'ava';
+import { Scheduler, WaitQueue } from '../src/index.js';
+
+function within<T>(p: Promise<T>, ms: number): Promise<T | 'TIMEOUT'> {
+  return Promise.race([p, new Promise<'TIMEOUT'>((r) => setTimeout(() => r('TIMEOUT'), ms))]);
+}
+
+test('regression: a wake-up right as the driver stops is never lost (any microtask offset)', async (t) => {
+  for (let offset = 0; offset < 12; offset++) {
+    const s = new Scheduler();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let done = false;
+    s.spawn('parked', async (task) => {
+      task.daemon = true;
+      await s.block(task, undefined, (settle) => {
+        void gate.then(() => settle('woken'));
+        return () => {};
+      });
+      task.daemon = false;
+      done = true;
+    });
+    void s.run();
+    for (let i = 0; i < offset; i++) await null;
+    release();
+    const r = await within((async () => {
+      while (!done) await new Promise((res) => setImmediate(res));
+    })(), 1000);
+    t.not(r, 'TIMEOUT', `lost wake-up at microtask offset ${offset}`);
+  }
+});
+
+test('wait queues wake in FIFO order and time out on the virtual clock', async (t) => {
+  const s = new Scheduler();
+  const q = new WaitQueue(s);
+  const order: string[] = [];
+  for (const name of ['a', 'b']) {
+    s.spawn(name, async (task) => {
+      order.push(`${name}:${await q.wait(task, 1000)}`);
+    });
+  }
+  s.spawn('waker', async (task) => {
+    await s.sleep(task, 10);
+    q.wakeOne();
+  });
+  await s.run();
+  t.deepEqual(order, ['a:woken', 'b:timeout']);
+  t.is(s.now(), 1000);
+});
+
+test('blocked tasks with nothing to wake them end in deadlock, not a hang', async (t) => {
+  const s = new Scheduler();
+  const q = new WaitQueue(s);
+  const got: string[] = [];
+  s.spawn('x', async (task) => void got.push(await q.wait(task)));
+  s.spawn('y', async (task) => void got.push(await q.wait(task, -1)));
+  t.not(await within(s.run(), 1000), 'TIMEOUT');
+  t.deepEqual(got, ['deadlock', 'deadlock']);
+});
