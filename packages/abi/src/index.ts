@@ -11,3 +11,5 @@ export { decodeReply, prepare, ukernCall, type CallError, type CallOptions, type
 export { cocall, type CocallOptions } from './cocall.js';
 export { describeDecodeErrors } from './errors.js';
 export { describeCall, renderOpTable } from './docs.js';
+export { GENERATION_LIMIT, SLOT_LIMIT, SlotTable } from './slots.js';
+export { TokenMint, type OpenedToken } from './token-mint.js';

@@ -326,6 +326,11 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
     return [...this.#processes.values()].map((p) => this.#info(p));
   }
 
+  /** @internal the exit promise of a process, if it exists. */
+  exitedOf(pid: number): Promise<ExitStatus> | undefined {
+    return this.#processes.get(pid)?.exited;
+  }
+
   /** A process's capv, for tools (`comsg capv`). */
   capvOf(pid: number): ReadonlyArray<Capability | undefined> | undefined {
     return this.#processes.get(pid)?.capv.slice();
@@ -522,6 +527,30 @@ export class CoProcessContext {
   /** End this co-process with `code` (unwinds the calling thread). */
   exit(code = 0): never {
     return this.#space.exitSignal(code);
+  }
+
+  /**
+   * Wait until process `pid` exits (any process of the address space, as kqueue's NOTE_EXIT
+   * allows): its exit status, ESRCH for an unknown pid, ETIMEDOUT after `timeoutMs` (negative
+   * or omitted: no limit). The waiting thread is parked and keeps `run()` going only if
+   * `daemon` is false.
+   */
+  async waitpid(pid: number, options: { timeoutMs?: number; daemon?: boolean } = {}): Promise<E.Either<SysError, ExitStatus>> {
+    const exited = this.#space.exitedOf(pid);
+    if (exited === undefined) return E.left(sysError('ESRCH', 'waitpid', `no process ${pid}`));
+    let status: ExitStatus | undefined;
+    void exited.then((s) => (status = s));
+    await null;
+    if (status !== undefined) return E.right(status);
+    const task = this.thread.task;
+    if (options.daemon === true) task.daemon = true;
+    const why = await this.#space.scheduler.block(task, options.timeoutMs, (settle) => {
+      void exited.then(() => settle('woken'));
+      return () => {};
+    });
+    if (options.daemon === true) task.daemon = false;
+    if (status !== undefined) return E.right(status);
+    return E.left(sysError(why === 'timeout' ? 'ETIMEDOUT' : why === 'deadlock' ? 'EDEADLK' : 'EINTR', 'waitpid', `waiting for ${pid}: ${why}`));
   }
 
   /** Write a line to the address space's stdout. */

@@ -6,9 +6,7 @@
 import { Capability, Perm, type CapMachine } from '@comsg/capmachine';
 import { NsType, ObjType, type NsTypeName, type ObjTypeName } from '../protocol/types.js';
 
-export const SLOT_BITS = 16;
-export const MAX_SLOTS = 1 << SLOT_BITS;
-export const MAX_GENERATION = 1 << 12;
+import { SLOT_LIMIT as MAX_SLOTS } from '@comsg/abi';
 const BASE_PERMS = Perm.GLOBAL | Perm.LOAD;
 
 export interface OpenedHandle<T extends string> {

@@ -5,7 +5,8 @@
  */
 import type { Capability } from '@comsg/capmachine';
 import { ROOT_NAME, type NsTypeName, type ObjTypeName } from '../protocol/types.js';
-import { HandleCodec, MAX_GENERATION, MAX_SLOTS, type NsdKeys, type OpenedHandle } from './handles.js';
+import { SlotTable } from '@comsg/abi';
+import { HandleCodec, type NsdKeys, type OpenedHandle } from './handles.js';
 import type { CapMachine } from '@comsg/capmachine';
 
 export interface NsEntry {
@@ -36,43 +37,6 @@ export interface NsdLimits {
 }
 
 export const DEFAULT_LIMITS: NsdLimits = { namespaces: 1024, objects: 2048, membersPerNamespace: 512 };
-
-class SlotTable<T extends { slot: number; gen: number }> {
-  readonly #live = new Map<number, T>();
-  readonly #gens: number[] = [];
-  readonly #free: number[] = [];
-  #next = 0;
-  constructor(readonly capacity: number) {}
-
-  get size(): number {
-    return this.#live.size;
-  }
-  /** A free slot and its current generation, or undefined when full. */
-  claim(): { slot: number; gen: number } | undefined {
-    if (this.#live.size >= this.capacity) return undefined;
-    const slot = this.#free.pop() ?? (this.#next < MAX_SLOTS ? this.#next++ : undefined);
-    if (slot === undefined) return undefined;
-    return { slot, gen: this.#gens[slot] ?? 0 };
-  }
-  put(entry: T): void {
-    this.#live.set(entry.slot, entry);
-  }
-  get(slot: number, gen: number): T | undefined {
-    const e = this.#live.get(slot);
-    return e !== undefined && e.gen === gen ? e : undefined;
-  }
-  release(entry: T): void {
-    if (this.#live.get(entry.slot) !== entry) return;
-    this.#live.delete(entry.slot);
-    const gen = entry.gen + 1;
-    this.#gens[entry.slot] = gen;
-    // A slot whose generations are used up is retired, never reused.
-    if (gen < MAX_GENERATION) this.#free.push(entry.slot);
-  }
-  values(): IterableIterator<T> {
-    return this.#live.values();
-  }
-}
 
 export class NamespaceTable {
   readonly handles: HandleCodec;

@@ -1,0 +1,47 @@
+/**
+ * Handles as sealed tokens: a daemon carves 16-byte tokens out of an unbacked token space,
+ * address = (generation × SLOT_LIMIT + slot) × 16, and seals them with its own otype. Only the
+ * daemon can open them; a handle to a recycled slot carries an old generation.
+ */
+import { Capability, type CapMachine } from '@comsg/capmachine';
+import { SLOT_LIMIT } from './slots.js';
+
+export interface OpenedToken {
+  readonly slot: number;
+  readonly gen: number;
+  readonly perms: number;
+}
+
+export class TokenMint {
+  readonly #m: CapMachine;
+  readonly #space: Capability;
+  readonly #key: Capability;
+
+  /** `key` seals (its address is the otype); `space` is the unbacked token range. */
+  constructor(machine: CapMachine, space: Capability, key: Capability) {
+    this.#m = machine;
+    this.#space = space;
+    this.#key = key;
+  }
+
+  get otype(): number {
+    return Number(this.#key.address);
+  }
+
+  mint(slot: number, gen: number, perms: number): Capability {
+    const index = BigInt(gen * SLOT_LIMIT + slot);
+    const m = this.#m;
+    const token = m.andPerm(m.setBoundsExact(m.setAddress(this.#space, this.#space.base + index * 16n), 16n), perms);
+    return m.seal(token, this.#key);
+  }
+
+  open(cap: unknown): OpenedToken | undefined {
+    if (!Capability.is(cap) || !cap.tag || cap.otype !== this.otype) return undefined;
+    const opened = this.#m.unseal(cap, this.#key);
+    if (!opened.tag || opened.length !== 16n) return undefined;
+    const rel = opened.base - this.#space.base;
+    if (rel < 0n || rel % 16n !== 0n || opened.top > this.#space.top) return undefined;
+    const index = Number(rel / 16n);
+    return { slot: index % SLOT_LIMIT, gen: Math.floor(index / SLOT_LIMIT), perms: opened.perms };
+  }
+}
