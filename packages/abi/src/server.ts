@@ -61,6 +61,8 @@ export interface PoolOptions {
   readonly workers?: number;
   readonly slow?: boolean;
   readonly name?: string;
+  /** Register worker 0 under this name (colookup), as coprocd does with "COPROC_INIT". */
+  readonly registerAs?: string;
   /** Told about every defect (a handler threw); the call already got EDEFECT. */
   readonly onDefect?: (op: string, error: unknown) => void;
 }
@@ -133,7 +135,7 @@ export async function startPool(
   for (let i = 0; i < n; i++) {
     ctx.spawnThread(`${name}-w${i}`, async (th) => {
       const setup = E.sequenceArray([th.cosetup(COSETUP_COACCEPT), th.cosetup(COSETUP_COCALL)]);
-      const target = th.coregister();
+      const target = th.coregister(i === 0 ? options.registerAs : undefined);
       const block = ctx.malloc(ARGS_SIZE);
       if (E.isLeft(setup) || E.isLeft(target) || E.isLeft(block)) {
         failure = E.isLeft(setup) ? setup.left : E.isLeft(target) ? target.left : E.isLeft(block) ? block.left : undefined;

@@ -188,6 +188,12 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
    */
   spawn(program: Program, options: { argv?: readonly string[]; capv?: ReadonlyArray<Capability | undefined>; parent?: number; name?: string } = {}): CoProcessHandle {
     const pid = this.#nextPid++;
+    const parent = options.parent === undefined ? undefined : this.#processes.get(options.parent);
+    if (parent !== undefined && parent.state === 'exited') {
+      // A dead process cannot exec: the child never starts.
+      const status: ExitStatus = { pid, code: 128 + 9, reason: 'killed' };
+      return { pid, exited: Promise.resolve(status) };
+    }
     let resolveExit!: (s: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((r) => (resolveExit = r));
     const name = options.name ?? program.name ?? `coproc-${pid}`;
@@ -535,20 +541,24 @@ export class CoProcessContext {
    * or omitted: no limit). The waiting thread is parked and keeps `run()` going only if
    * `daemon` is false.
    */
-  async waitpid(pid: number, options: { timeoutMs?: number; daemon?: boolean } = {}): Promise<E.Either<SysError, ExitStatus>> {
+  async waitpid(pid: number, options: { timeoutMs?: number; daemon?: boolean; thread?: CoThread } = {}): Promise<E.Either<SysError, ExitStatus>> {
     const exited = this.#space.exitedOf(pid);
     if (exited === undefined) return E.left(sysError('ESRCH', 'waitpid', `no process ${pid}`));
     let status: ExitStatus | undefined;
     void exited.then((s) => (status = s));
     await null;
     if (status !== undefined) return E.right(status);
-    const task = this.thread.task;
+    const task = (options.thread ?? this.thread).task;
     if (options.daemon === true) task.daemon = true;
     const why = await this.#space.scheduler.block(task, options.timeoutMs, (settle) => {
       void exited.then(() => settle('woken'));
       return () => {};
     });
     if (options.daemon === true) task.daemon = false;
+    // A thread whose own process died is not told about others any more.
+    if (!(options.thread ?? this.thread).alive || this.#proc.state === 'exited') {
+      return E.left(sysError('EINTR', 'waitpid', 'the waiting process has exited'));
+    }
     if (status !== undefined) return E.right(status);
     return E.left(sysError(why === 'timeout' ? 'ETIMEDOUT' : why === 'deadlock' ? 'EDEADLK' : 'EINTR', 'waitpid', `waiting for ${pid}: ${why}`));
   }

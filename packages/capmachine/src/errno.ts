@@ -7,6 +7,7 @@ export const Errno = {
   EPERM: 1,
   ENOENT: 2,
   ESRCH: 3,
+  ENXIO: 6,
   ENOEXEC: 8,
   EINTR: 4,
   ENOMEM: 12,
@@ -22,6 +23,7 @@ export const Errno = {
   EDEADLK: 11,
   EPROTOTYPE: 41,
   EMSGSIZE: 40,
+  EOPNOTSUPP: 45,
   ETIMEDOUT: 60,
   ENAMETOOLONG: 63,
   ENOTEMPTY: 66,
@@ -29,6 +31,7 @@ export const Errno = {
   ENOSYS: 78,
   ENOMSG: 83,
   ENOLINK: 91,
+  EINTEGRITY: 97,
   EDEFECT: 1000, // not FreeBSD: a bug inside a daemon, caught at its boundary
 } as const;
 export type ErrnoName = keyof typeof Errno;

@@ -168,6 +168,11 @@ export class Scheduler {
     timeoutMs: number | undefined,
     enqueue: (settle: (r: WakeReason) => void) => () => void,
   ): Promise<WakeReason> {
+    if (task.state === 'blocked' || task.state === 'runnable' || task.state === 'done') {
+      // Only the running task can block itself; anything else is code using another
+      // thread's identity, which would corrupt both tasks' wake-ups. Fail loudly.
+      throw new Error(`scheduler: blocking call for task ${task.name} (${task.state}) made from another task`);
+    }
     return new Promise<WakeReason>((resolve) => {
       let settled = false;
       let unregister: () => void = () => {};

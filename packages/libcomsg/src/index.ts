@@ -1,5 +1,9 @@
 /**
- * @comsg/libcomsg — not implemented yet (see the project's open issues). This stub exists so the
- * workspace layout is in place; it exports nothing and fakes no behaviour.
+ * @comsg/libcomsg — the user API for the comsg microkernel: namespaces, coservices and
+ * death events (coports arrive with ipcd). Every call takes the calling thread's session
+ * (`coprocInit` from @comsg/libcoproc) and returns `Either<ComsgError, T>`.
  */
-export {};
+export { cocreate, codelete, codrop, coinsert, coselect, coupdate, type ComsgError, type Selected } from './namespaces.js';
+export { ccbInstall, ccbRegister, colisten } from './events.js';
+export { codiscover, coprovide, provideService, coprocInit, type UkernThread } from '@comsg/libcoproc';
+export { NsType, ObjType, type NsTypeName, type ObjTypeName } from '@comsg/namespaced/protocol';

@@ -37,3 +37,6 @@ export * from './capv.js';
 export { startService, type RunningService, type ServiceOptions } from './service.js';
 export { Tracer, cotrace, waitExit, type CotraceOptions, type TraceEnter, type TraceExit, type TracePreview } from './cotrace.js';
 export { loadProgram } from './program.js';
+export { Ukern, UkernThread, coprocInit, type CoprocInitOptions } from './ukern.js';
+export { codiscover, coprovide, provideService, type ProvideOptions, type ProvidedService } from './coservice.js';
+export { bootMicrokernel, type Microkernel, type MicrokernelEvent, type MicrokernelOptions } from '@comsg/coprocd';

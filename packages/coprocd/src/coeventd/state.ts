@@ -1,0 +1,80 @@
+/**
+ * coeventd's state: one death event per listened pid, callback functions (targets coeventd
+ * will cocall) and, per event, the installed callbacks in order. Handles are sealed tokens
+ * (comsg's were writable pointers into the table). Argument bytes are copied at install
+ * time (comsg read them from the installer's memory when firing).
+ */
+import { Perm, type Capability, type CapMachine } from '@comsg/capmachine';
+import { SlotTable, TokenMint } from '@comsg/abi';
+
+export interface CallbackFunction {
+  readonly slot: number;
+  readonly gen: number;
+  readonly target: Capability;
+  readonly flags: number;
+  readonly provider: number;
+}
+
+export interface Callback {
+  readonly func: CallbackFunction;
+  /** coeventd's own copy of the argument bytes. */
+  readonly args: Capability | undefined;
+  readonly len: number;
+}
+
+export interface DeathEvent {
+  readonly slot: number;
+  readonly gen: number;
+  readonly pid: number;
+  readonly callbacks: Callback[];
+  state: 'armed' | 'firing' | 'fired';
+}
+
+/** What happened when an event fired: one line per callback. */
+export interface FireReport {
+  readonly pid: number;
+  readonly position: number;
+  readonly provider: number;
+  readonly outcome: 'called' | 'skipped: provider gone' | `failed: ${string}`;
+}
+
+export interface CoeventdKeys {
+  /** SEAL|UNSEAL over two otypes: event handles, function handles. */
+  readonly types: Capability;
+  readonly tokens: Capability;
+}
+
+const HANDLE_PERMS = Perm.LOAD | Perm.LOAD_CAP;
+
+export class EventTable {
+  readonly events: SlotTable<DeathEvent>;
+  readonly functions: SlotTable<CallbackFunction>;
+  readonly byPid = new Map<number, DeathEvent>();
+  readonly reports: FireReport[] = [];
+  readonly #eventMint: TokenMint;
+  readonly #funcMint: TokenMint;
+
+  constructor(m: CapMachine, keys: CoeventdKeys, limits = { events: 1024, functions: 1024 }) {
+    this.events = new SlotTable(limits.events);
+    this.functions = new SlotTable(limits.functions);
+    const key = (i: number) => m.setAddress(keys.types, keys.types.base + BigInt(i));
+    const half = keys.tokens.length / 2n;
+    this.#eventMint = new TokenMint(m, m.setBounds(keys.tokens, half), key(0));
+    this.#funcMint = new TokenMint(m, m.setBounds(m.setAddress(keys.tokens, keys.tokens.base + half), half), key(1));
+  }
+
+  eventHandle(e: DeathEvent): Capability {
+    return this.#eventMint.mint(e.slot, e.gen, HANDLE_PERMS);
+  }
+  funcHandle(f: CallbackFunction): Capability {
+    return this.#funcMint.mint(f.slot, f.gen, HANDLE_PERMS);
+  }
+  openEvent(cap: unknown): DeathEvent | undefined {
+    const t = this.#eventMint.open(cap);
+    return t === undefined ? undefined : this.events.get(t.slot, t.gen);
+  }
+  openFunc(cap: unknown): CallbackFunction | undefined {
+    const t = this.#funcMint.open(cap);
+    return t === undefined ? undefined : this.functions.get(t.slot, t.gen);
+  }
+}

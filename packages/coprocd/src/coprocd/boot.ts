@@ -1,0 +1,77 @@
+/**
+ * Booting the microkernel in an address space (host side: the only code that may mint
+ * authority for the daemons). Starts coprocd, which starts and supervises the rest.
+ */
+import { EventEmitter } from 'eventemitter3';
+import * as E from 'fp-ts/lib/Either.js';
+import { sysError, type AddressSpace, type SysError } from '@comsg/capmachine';
+import type { NsdOptions } from '@comsg/namespaced';
+import { CORE_DAEMONS, coprocdProgram, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
+import { daemonPrograms, type DaemonKeys } from './daemons.js';
+
+export interface MicrokernelOptions {
+  /** Per-daemon failure policy. Default: restart coserviced and coeventd, stop on nsd failure. */
+  readonly policies?: Partial<Record<CoreDaemon, FailurePolicy>>;
+  readonly maxRestarts?: number;
+  readonly bootTimeoutMs?: number;
+  readonly nsd?: NsdOptions;
+}
+
+export interface MicrokernelEvents {
+  event: (e: MicrokernelEvent) => void;
+}
+
+export interface Microkernel {
+  /** coprocd's pid. */
+  readonly pid: number;
+  /** Resolves once COPROC_INIT is registered (or boot failed). */
+  readonly ready: Promise<E.Either<SysError, void>>;
+  readonly events: EventEmitter<MicrokernelEvents>;
+  /** Every event so far, in order. */
+  readonly log: readonly MicrokernelEvent[];
+  status(): Record<CoreDaemon, { pid: number; state: DaemonStatus['state']; restarts: number }>;
+}
+
+const DEFAULT_POLICIES: Record<CoreDaemon, FailurePolicy> = { nsd: 'stop', coserviced: 'restart', coeventd: 'restart' };
+
+export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions = {}): Microkernel {
+  const events = new EventEmitter<MicrokernelEvents>();
+  const log: MicrokernelEvent[] = [];
+  let settle!: (r: E.Either<SysError, void>) => void;
+  const ready = new Promise<E.Either<SysError, void>>((r) => (settle = r));
+  const fresh = (): DaemonStatus => ({ pid: -1, state: 'starting', restarts: 0, report: undefined, entries: [] });
+  const status: Record<CoreDaemon, DaemonStatus> = { nsd: fresh(), coserviced: fresh(), coeventd: fresh() };
+  const mintKeys = (daemon: CoreDaemon): DaemonKeys => ({
+    types: space.mintTypes(daemon === 'nsd' ? 16 : 2),
+    tokensA: space.mintTokenSpace(2 ** 33),
+    tokensB: space.mintTokenSpace(2 ** 33),
+  });
+  const program = coprocdProgram(
+    {
+      mintKeys,
+      programs: daemonPrograms(options.nsd === undefined ? {} : { nsd: options.nsd }),
+      policies: { ...DEFAULT_POLICIES, ...options.policies },
+      maxRestarts: options.maxRestarts ?? 3,
+      bootTimeoutMs: options.bootTimeoutMs ?? 5000,
+      onEvent: (e) => {
+        log.push(e);
+        events.emit('event', e);
+        if (e.kind === 'ready') settle(E.right(undefined));
+        if (e.kind === 'boot-failed') settle(E.left(sysError('ENXIO', 'boot', e.why)));
+      },
+    },
+    status,
+  );
+  const handle = space.spawn(program, { name: 'coprocd' });
+  void handle.exited.then((s) => settle(E.left(sysError('ENXIO', 'boot', `coprocd exited (${s.reason}, ${s.code})`))));
+  return {
+    pid: handle.pid,
+    ready,
+    events,
+    log,
+    status: () =>
+      Object.fromEntries(CORE_DAEMONS.map((n) => [n, { pid: status[n].pid, state: status[n].state, restarts: status[n].restarts }])) as ReturnType<
+        Microkernel['status']
+      >,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The daemon programs coprocd starts. Each reads its authority from its capv (coprocd's
+ * bootstrap target, its otypes, its token spaces, and what it needs of other daemons),
+ * starts its worker pool, and reports the pool to coprocd with BOOT_REPORT.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { COSETUP_COCALL, Perm, type Capability, type CoProcessContext, type Program, type SysError } from '@comsg/capmachine';
+import { ARGS_SIZE, ukernCall, type WorkerPool } from '@comsg/abi';
+import { startNsd } from '@comsg/namespaced';
+import { startCoeventd } from '../coeventd/start.js';
+import { startCoserviced } from '../coserviced/start.js';
+import { bootReport, type DaemonName } from '../protocol/coprocd.js';
+
+/** Daemon capv slots (set by coprocd). */
+export const DCAPV = { BOOT: 0, TYPES: 1, TOKENS_A: 2, TOKENS_B: 3 } as const;
+
+export interface DaemonKeys {
+  readonly types: Capability;
+  readonly tokensA: Capability;
+  readonly tokensB: Capability;
+}
+
+/** A read-only capability to an array holding the pool's targets (for COPROVIDE). */
+function publishTargets(ctx: CoProcessContext, pool: WorkerPool): E.Either<SysError, Capability> {
+  return E.map((arr: Capability) => {
+    pool.targets.forEach((t, i) => ctx.machine.storeCap(arr, i * 16, t));
+    return ctx.machine.andPerm(arr, Perm.LOAD | Perm.LOAD_CAP);
+  })(ctx.malloc(pool.targets.length * 16));
+}
+
+async function report(ctx: CoProcessContext, daemon: DaemonName, pool: WorkerPool, root?: Capability): Promise<E.Either<SysError, void>> {
+  const boot = ctx.capv[DCAPV.BOOT];
+  if (boot === undefined) return E.left({ _tag: 'EINVAL', errno: 22, op: 'BOOT_REPORT', message: 'no bootstrap target in capv' });
+  const workers = publishTargets(ctx, pool);
+  if (E.isLeft(workers)) return workers;
+  const setup = ctx.thread.cosetup(COSETUP_COCALL);
+  if (E.isLeft(setup)) return setup;
+  const block = ctx.malloc(ARGS_SIZE);
+  if (E.isLeft(block)) return block;
+  const r = await ukernCall(ctx.thread, ctx.machine, block.right, boot, bootReport, { daemon, workers: workers.right, count: pool.targets.length, root });
+  return E.map(() => undefined)(r);
+}
+
+function keysFrom(ctx: CoProcessContext): DaemonKeys | undefined {
+  const [types, tokensA, tokensB] = [ctx.capv[DCAPV.TYPES], ctx.capv[DCAPV.TOKENS_A], ctx.capv[DCAPV.TOKENS_B]];
+  return types === undefined || tokensA === undefined || tokensB === undefined ? undefined : { types, tokensA, tokensB };
+}
+
+/** Run a started daemon until its process is ended. */
+async function serveForever(ctx: CoProcessContext): Promise<void> {
+  await ctx.thread.park(new Promise(() => {}));
+}
+
+function daemonProgram(name: DaemonName, start: (ctx: CoProcessContext, keys: DaemonKeys) => Promise<E.Either<SysError, { pool: WorkerPool; root?: Capability }>>): Program {
+  return {
+    name,
+    main: async (ctx) => {
+      const keys = keysFrom(ctx);
+      if (keys === undefined) {
+        ctx.print(`${name}: missing keys in capv`);
+        return 1;
+      }
+      const started = await start(ctx, keys);
+      if (E.isLeft(started)) {
+        ctx.print(`${name}: cannot start: ${started.left.message}`);
+        return 1;
+      }
+      const r = await report(ctx, name, started.right.pool, started.right.root);
+      if (E.isLeft(r)) {
+        ctx.print(`${name}: BOOT_REPORT failed: ${r.left._tag}`);
+        return 1;
+      }
+      await serveForever(ctx);
+      return 0;
+    },
+  };
+}
+
+export interface DaemonOptions {
+  readonly nsd?: Parameters<typeof startNsd>[2];
+}
+
+export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'coserviced' | 'coeventd', Program> {
+  return {
+    nsd: daemonProgram('nsd', (ctx, k) => startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {})),
+    coserviced: daemonProgram('coserviced', (ctx, k) => startCoserviced(ctx, { types: k.types, tokens: k.tokensA })),
+    coeventd: daemonProgram('coeventd', (ctx, k) => startCoeventd(ctx, { types: k.types, tokens: k.tokensA })),
+  };
+}
