@@ -24,6 +24,18 @@ export class TokenMint {
     this.#key = key;
   }
 
+  /**
+   * `count` mints for one daemon: otype i = types.base + i, token space split into `count`
+   * equal parts — one kind of handle per mint.
+   */
+  static family(machine: CapMachine, types: Capability, tokens: Capability, count: number): TokenMint[] {
+    const part = tokens.length / BigInt(count);
+    return Array.from({ length: count }, (_, i) => {
+      const space = machine.setBounds(machine.setAddress(tokens, tokens.base + part * BigInt(i)), part);
+      return new TokenMint(machine, space, machine.setAddress(types, types.base + BigInt(i)));
+    });
+  }
+
   get otype(): number {
     return Number(this.#key.address);
   }

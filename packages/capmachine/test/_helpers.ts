@@ -1,4 +1,4 @@
-import { CapMachine, Perm, PermSet, type BootedMachine, type Capability, type IsaMode } from '../src/index.js';
+import { CapMachine, CapabilityFault, Perm, PermSet, type BootedMachine, type Capability, type IsaMode } from '../src/index.js';
 
 export function hex(x: bigint): string {
   return `0x${x.toString(16)}`;
@@ -19,3 +19,14 @@ export const ALL_DATA_PERMS = [
   Perm.STORE_CAP,
   Perm.STORE_LOCAL_CAP,
 ] as const;
+
+/** The CHERI cause a call traps with, or undefined if it does not trap. */
+export function causeOf(f: () => unknown): number | undefined {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof CapabilityFault) return e.code;
+    throw e;
+  }
+  return undefined;
+}

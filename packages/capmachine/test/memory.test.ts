@@ -2,17 +2,8 @@ import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { CapCause, CapabilityFault, Perm, PermSet, TaggedMemory, type Capability } from '../src/index.js';
 import { almighty } from '../src/capability.js';
-import { setup } from './_helpers.js';
+import { causeOf, setup } from './_helpers.js';
 
-function causeOf(f: () => unknown): number | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CapabilityFault) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 test('bytes stored through a capability load back', (t) => {
   const { machine, data } = setup();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { CapCause, CapabilityFault, Otype, Perm, PermSet, type Capability, type TypeManager } from '../src/index.js';
-import { setup } from './_helpers.js';
+import { causeOf, setup } from './_helpers.js';
 
 function alloc(tm: TypeManager, count = 1): Capability {
   const r = tm.allocate(count);
@@ -10,15 +10,6 @@ function alloc(tm: TypeManager, count = 1): Capability {
   return r.right;
 }
 
-function causeOf(f: () => unknown): number | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CapabilityFault) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 test('seal/unseal round trip restores the exact capability', (t) => {
   const { machine, data, roots } = setup();

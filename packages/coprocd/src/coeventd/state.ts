@@ -57,10 +57,7 @@ export class EventTable {
   constructor(m: CapMachine, keys: CoeventdKeys, limits = { events: 1024, functions: 1024 }) {
     this.events = new SlotTable(limits.events);
     this.functions = new SlotTable(limits.functions);
-    const key = (i: number) => m.setAddress(keys.types, keys.types.base + BigInt(i));
-    const half = keys.tokens.length / 2n;
-    this.#eventMint = new TokenMint(m, m.setBounds(keys.tokens, half), key(0));
-    this.#funcMint = new TokenMint(m, m.setBounds(m.setAddress(keys.tokens, keys.tokens.base + half), half), key(1));
+    [this.#eventMint, this.#funcMint] = TokenMint.family(m, keys.types, keys.tokens, 2) as [TokenMint, TokenMint];
   }
 
   eventHandle(e: DeathEvent): Capability {

@@ -39,11 +39,7 @@ export class CoserviceTable {
   constructor(m: CapMachine, keys: CoservicedKeys, limits = { endpoints: 256, services: 256 }) {
     this.endpoints = new SlotTable(limits.endpoints);
     this.services = new SlotTable(limits.services);
-    const key = (i: number) => m.setAddress(keys.types, keys.types.base + BigInt(i));
-    // Two halves of one token space: services in the low half, endpoints in the high half.
-    const half = keys.tokens.length / 2n;
-    this.#serviceMint = new TokenMint(m, m.setBounds(keys.tokens, half), key(0));
-    this.#endpointMint = new TokenMint(m, m.setBounds(m.setAddress(keys.tokens, keys.tokens.base + half), half), key(1));
+    [this.#serviceMint, this.#endpointMint] = TokenMint.family(m, keys.types, keys.tokens, 2) as [TokenMint, TokenMint];
   }
 
   serviceHandle(s: Coservice): Capability {
