@@ -83,6 +83,47 @@ test('libcomsg namespace calls return typed errors, never throw', async (t) => {
   });
 });
 
+test('libcomsg never throws on garbage arguments: every one is an error value', async (t) => {
+  await withKernel(async (_ctx, k) => {
+    const junk = [undefined, null, 42, 'root', {}, { tag: true, address: 0n }] as unknown[];
+    for (const bad of junk) {
+      t.is(tagOf(await coselect(k, 'x', 'COPORT', bad as never)), 'EINVAL');
+      t.is(tagOf(await cocreate(k, 'x', 'PUBLIC', bad as never)), 'EINVAL');
+      t.is(tagOf(await coinsert(k, 'x', 'COPORT', bad as never, k.root)), 'EINVAL');
+    }
+    t.is(tagOf(await cocreate(k, 'x', 'BOGUS' as never, k.root)), 'EINVAL');
+    t.is(tagOf(await coselect(k, 7 as never, 'COPORT', k.root)), 'EINVAL');
+    t.is(tagOf(await colisten(k)), 'ok');
+  });
+});
+
+test('a SLOWPATH coservice: discovery reports it and calls reach its slow-path workers', async (t) => {
+  await withKernel(async (ctx, k) => {
+    let ready = false;
+    let slowCalls = 0;
+    ctx.coexecve({
+      name: 'slow-provider',
+      main: async (pctx) => {
+        const pk = ok(await coprocInit(pctx));
+        const svc = ok(await provideService(pctx, pk, (call) => {
+          if (call.slow) slowCalls++;
+          return 0;
+        }, { name: 'slowsvc', workers: 2, slow: true }));
+        ready = true;
+        await svc.serve();
+      },
+    });
+    await until(ctx, () => ready);
+    const sel = ok(await coselect(k, 'slowsvc', 'COSERVICE', k.root));
+    const w = ok(await codiscover(k, sel.obj!));
+    t.true(w.slow);
+    const buf = ok(ctx.malloc(16));
+    t.is(tagOf(ctx.thread.cocall(w.target, buf, 16, buf, 16)), 'EPROTOTYPE');
+    t.is(ok(await cocall(ctx.thread, w.target, buf, 16, buf, 16)), 0);
+    t.is(slowCalls, 1);
+  });
+});
+
 test('coservices: a provider publishes a worker pool, clients discover workers in fair round robin', async (t) => {
   await withKernel(async (ctx, k) => {
     const app = ok(await cocreate(k, 'svcapp', 'APPLICATION', k.root));
