@@ -51,9 +51,8 @@ export function setOffset(cap: Capability, offset: bigint, mode: IsaMode = 'v9')
 function movedTag(cap: Capability, next: bigint): boolean {
   if (!cap.tag || cap.sealed) return false;
   // Like the reference library, an in-bounds address is representable by construction.
-  const n = next;
-  if (n >= cap.base && n < cap.top) return true;
-  return fastRepresentable(cap.pesbt, cap.address, n);
+  if (next >= cap.base && next < cap.top) return true;
+  return fastRepresentable(cap.pesbt, cap.address, next);
 }
 
 /** Outcome of CSetBounds: the new capability and whether rounding was needed. */

@@ -222,18 +222,14 @@ export class Switcher {
     return E.right(scb.target);
   }
 
-  /** Target capability → SCB: by identity, else the faithful check and CUnseal. */
+  /** Target capability → SCB: by identity, else the faithful check and CUnseal (then cached). */
   #resolveTarget(target: unknown, op: string): Scb | SysError {
     if (typeof target === 'object' && target !== null) {
       const hit = this.#targets.get(target as Capability);
       if (hit !== undefined) return hit;
     }
-    if (!Capability.is(target) || !target.tag) return sysError('EINVAL', op, 'target is not a tagged capability');
-    if (target.otype !== this.otypes.target) return sysError('EINVAL', op, 'target is not a switcher target');
-    const opened = this.#k.machine.unseal(target, this.#k.targetKey);
-    const scb = opened.tag ? this.#byBase.get(opened.addressNumber) : undefined;
-    if (scb === undefined) return sysError('EINVAL', op, 'target names no thread');
-    this.#targets.set(target, scb);
+    const scb = this.#unsealTarget(target, op);
+    if (scb instanceof Scb) this.#targets.set(target as Capability, scb);
     return scb;
   }
 
@@ -292,7 +288,7 @@ export class Switcher {
     if (caller === undefined || caller.callPair === undefined) return E.left(sysError('EINVAL', op, 'no cosetup(COSETUP_COCALL) on this thread'));
     if (!thread.alive) return E.left(sysError('ESRCH', op, 'calling thread has exited'));
     let callee: Scb | SysError;
-    if (slow) callee = this.#resolveTargetSlow(target, op);
+    if (slow) callee = this.#unsealTarget(target, op);
     else if (target === this.#lastTarget && this.#lastTargetScb !== undefined) callee = this.#lastTargetScb;
     else {
       callee = this.#resolveTarget(target, op);
@@ -349,8 +345,8 @@ export class Switcher {
     return rightOf(m);
   }
 
-  /** Slow path: always the faithful tag/otype check and CUnseal, as the kernel would. */
-  #resolveTargetSlow(target: unknown, op: string): Scb | SysError {
+  /** The faithful tag/otype check and CUnseal, as the kernel does; the slow path always uses it. */
+  #unsealTarget(target: unknown, op: string): Scb | SysError {
     if (!Capability.is(target) || !target.tag) return sysError('EINVAL', op, 'target is not a tagged capability');
     if (target.otype !== this.otypes.target) return sysError('EINVAL', op, 'target is not a switcher target');
     const opened = this.#k.machine.unseal(target, this.#k.targetKey);
