@@ -13,3 +13,4 @@ export { describeDecodeErrors } from './errors.js';
 export { describeCall, renderOpTable } from './docs.js';
 export { GENERATION_LIMIT, SLOT_LIMIT, SlotTable } from './slots.js';
 export { TokenMint, type OpenedToken } from './token-mint.js';
+export { startService, startWorkers, type RunningService, type ServiceOptions, type WorkerSet } from './service.js';

@@ -6,20 +6,10 @@
  * hostile argument can fail one call, never take the daemon down.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import {
-  COSETUP_COACCEPT,
-  COSETUP_COCALL,
-  Errno,
-  sysError,
-  type Capability,
-  type CapMachine,
-  type CoProcessContext,
-  type CoThread,
-  type IncomingCall,
-  type SysError,
-} from '@comsg/capmachine';
+import { Errno, type Capability, type CapMachine, type CoProcessContext, type CoThread, type IncomingCall, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, OFF_ERROR, OFF_OP, OFF_STATUS, readSlot, writeSlot } from './block.js';
 import type { AnyOpDecl, ArgsOf, ErrorsOf, ResultOf, UniversalError } from './define.js';
+import { startWorkers, type WorkerSet } from './service.js';
 
 /** What a handler learns about the call besides its arguments. */
 export interface CallContext {
@@ -125,36 +115,15 @@ export async function startPool(
   bindings: readonly OpBinding[],
   options: PoolOptions = {},
 ): Promise<E.Either<SysError, WorkerPool>> {
-  const n = options.workers ?? Math.max(bindings.length, 2);
-  const name = options.name ?? ctx.name;
   const stats: PoolStats = { calls: 0, errors: 0, defects: 0 };
   const dispatch = makeDispatch(ctx.machine, bindings, stats, options.onDefect);
-  const targets: Capability[] = [];
-  const stops: Array<() => void> = [];
-  let failure: SysError | undefined;
-  for (let i = 0; i < n; i++) {
-    ctx.spawnThread(`${name}-w${i}`, async (th) => {
-      const setup = E.sequenceArray([th.cosetup(COSETUP_COACCEPT), th.cosetup(COSETUP_COCALL)]);
-      const target = th.coregister(i === 0 ? options.registerAs : undefined);
-      const block = ctx.malloc(ARGS_SIZE);
-      if (E.isLeft(setup) || E.isLeft(target) || E.isLeft(block)) {
-        failure = E.isLeft(setup) ? setup.left : E.isLeft(target) ? target.left : E.isLeft(block) ? block.left : undefined;
-        return;
-      }
-      const session = th.startAccepting((call) => dispatch(call, th), { inbuf: block.right, outbuf: block.right }, options.slow ?? false);
-      if (E.isLeft(session)) {
-        failure = session.left;
-        return;
-      }
-      targets.push(target.right);
-      stops.push(session.right.stop);
-      await th.park(session.right.stopped, session.right.stop);
-    });
-  }
-  for (let spins = 0; targets.length < n && failure === undefined; spins++) {
-    if (spins > 10_000) return E.left(sysError('EAGAIN', 'startPool', 'workers did not start'));
-    await ctx.thread.yield();
-  }
-  if (failure !== undefined) return E.left(failure);
-  return E.right({ targets, stats, stop: () => stops.forEach((s) => s()) });
+  const workers = await startWorkers(ctx, (th) => (call) => dispatch(call, th), {
+    count: options.workers ?? Math.max(bindings.length, 2),
+    name: options.name ?? ctx.name,
+    bufferBytes: ARGS_SIZE,
+    inPlace: true,
+    ...(options.registerAs === undefined ? {} : { registerFirstAs: options.registerAs }),
+    ...(options.slow === true ? { slow: true } : {}),
+  });
+  return E.map((w: WorkerSet) => ({ targets: w.targets, stats, stop: w.stop }))(workers);
 }

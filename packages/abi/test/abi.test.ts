@@ -91,6 +91,13 @@ test('errors: declared errno, EINVAL before and after the wire, ENOSYS, EDEFECT 
     ok(ctx.thread.cocall(pool.targets[0]!, block, ARGS_SIZE, block, ARGS_SIZE));
     t.is(ctx.machine.loadI32(block, 4), 78); // ENOSYS
     t.is(await tag({ name: 'still-alive', n: 1, cap: gift }), 'ok');
+    // In-place replies: after a reply put a capability in c1, a failing call's reply carries
+    // only what this caller sent in the slots the failure does not write (here: NULL).
+    ctx.machine.store(block, 0, new Uint8Array(ARGS_SIZE));
+    ctx.machine.storeI32(block, OFF_OP, 999);
+    ok(ctx.thread.cocall(pool.targets[1]!, block, ARGS_SIZE, block, ARGS_SIZE));
+    t.is(ctx.machine.loadI32(block, 4), 78);
+    t.false(ctx.machine.loadCap(block, Reg.c1.offset).tag);
   });
   t.is(pool.stats.defects, 1);
 });

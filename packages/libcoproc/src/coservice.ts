@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Capability, CoacceptHandler, CoProcessContext, SysError } from '@comsg/capmachine';
 import { codiscover as codiscoverOp, coprovide as coprovideOp, CoserviceFlag } from '@comsg/coprocd/protocol';
 import { coinsert } from '@comsg/namespaced/protocol';
-import { startService } from './service.js';
+import { startWorkers } from '@comsg/abi';
 import type { UkernThread } from './ukern.js';
 
 export interface ProvidedService {
@@ -55,29 +55,18 @@ export async function provideService(
   handler: CoacceptHandler,
   options: ProvideOptions,
 ): Promise<E.Either<SysError, ProvidedService & { nsobj: Capability; stop: () => void; serve: () => Promise<void> }>> {
-  const n = options.workers ?? 2;
-  const targets: Capability[] = [];
-  const stops: Array<() => void> = [];
-  let failure: SysError | undefined;
-  for (let i = 0; i < n; i++) {
-    ctx.spawnThread(`${options.name}-worker${i}`, async (th) => {
-      const svc = startService(ctx, handler, { ...(options.bufferBytes === undefined ? {} : { bufferBytes: options.bufferBytes }), ...(options.slow === true ? { slow: true } : {}) }, th);
-      if (E.isLeft(svc)) {
-        failure = svc.left;
-        return;
-      }
-      targets.push(svc.right.target);
-      stops.push(svc.right.stop);
-      await svc.right.serve();
-    });
-  }
-  while (targets.length < n && failure === undefined) await ctx.thread.yield();
-  if (failure !== undefined) return E.left(failure);
+  const workers = await startWorkers(ctx, () => handler, {
+    count: options.workers ?? 2,
+    name: options.name,
+    ...(options.bufferBytes === undefined ? {} : { bufferBytes: options.bufferBytes }),
+    ...(options.slow === true ? { slow: true } : {}),
+  });
+  if (E.isLeft(workers)) return workers;
+  const { targets, stop } = workers.right;
   const provided = await coprovide(k, targets, options.slow === true ? { slow: true } : {});
   if (E.isLeft(provided)) return provided;
   const entry = await k.call(coinsert, { name: options.name as never, type: 'COSERVICE', obj: provided.right.service, ns: options.ns ?? k.root });
   if (E.isLeft(entry)) return entry;
-  const stop = (): void => stops.forEach((s) => s());
   let parked: Promise<void> | undefined;
   return E.right({
     ...provided.right,

@@ -8,7 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Capability, CoProcessContext, ErrnoName, ExitStatus, Program } from '@comsg/capmachine';
 import { CAPV_ANSWERBACK_OP, CAPV_HEADER_SIZE, readAnswerback, readHeader, writeAnswerback } from './capv.js';
-import { startService } from './service.js';
+import { startService } from '@comsg/abi';
 
 /** What a call looked like, decoded as a capv packet where it parses as one. */
 export interface TracePreview {

@@ -34,7 +34,7 @@ export {
 } from '@comsg/capmachine';
 export { cocall, type CocallOptions } from '@comsg/abi';
 export * from './capv.js';
-export { startService, type RunningService, type ServiceOptions } from './service.js';
+export { startService, startWorkers, type RunningService, type ServiceOptions, type WorkerSet } from '@comsg/abi';
 export { Tracer, cotrace, waitExit, type CotraceOptions, type TraceEnter, type TraceExit, type TracePreview } from './cotrace.js';
 export { loadProgram } from './program.js';
 export { Ukern, UkernThread, coprocInit, type CoprocInitOptions } from './ukern.js';
