@@ -37,6 +37,7 @@ export function checkAccess(
   if (addr + length > memory.size) {
     throw fault(CapCause.AccessFault, operand, `address 0x${addr.toString(16)} is not backed by memory`);
   }
+  if (memory.revocation.isRevoked(auth)) throw fault(CapCause.TagViolation, operand, 'capability was revoked');
   return addr;
 }
 
@@ -87,7 +88,8 @@ export function loadCapability(memory: TaggedMemory, auth: Capability, offset: n
   const addr = checkAccess(memory, auth, offset, GRANULE, Perm.LOAD);
   if ((addr & 15) !== 0) throw fault(CapCause.AddressMisaligned, 0, `capability load at unaligned address ${addr}`);
   const bits = memory.readCapability(addr);
-  return mint(bits.tag && (auth.perms & Perm.LOAD_CAP) !== 0, bits.address, bits.pesbt);
+  // A stored capability survived every sweep so far: it is live as of the current epoch.
+  return mint(bits.tag && (auth.perms & Perm.LOAD_CAP) !== 0, bits.address, bits.pesbt, memory.revocation.epoch);
 }
 
 /** Capability store (CSC): check order tag, seal, STORE, STORE_CAP, STORE_LOCAL_CAP, bounds, alignment. */
@@ -100,7 +102,9 @@ export function storeCapability(memory: TaggedMemory, auth: Capability, offset: 
   if (value.tag) storeCapRules(auth, (value.perms & Perm.GLOBAL) !== 0);
   const addr = checkAccess(memory, auth, offset, GRANULE, Perm.STORE);
   if ((addr & 15) !== 0) throw fault(CapCause.AddressMisaligned, 0, `capability store at unaligned address ${addr}`);
-  memory.writeCapability(addr, { tag: value.tag, address: value.address, pesbt: value.pesbt });
+  // A revoked register value is untagged: storing it must not launder it back to life.
+  const tag = value.tag && !memory.revocation.isRevoked(value);
+  memory.writeCapability(addr, { tag, address: value.address, pesbt: value.pesbt });
 }
 
 function storeCapRules(auth: Capability, valueIsGlobal: boolean): void {
@@ -142,8 +146,8 @@ export function copyBytes(
     throw new Error('unreachable: access check threw for a valid operand');
   }
   // Slow path only on a fault or a possible tag transfer: let the full checks report it.
-  if (s < 0 || s + length > memory.size) checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
-  if (d < 0 || d + length > memory.size) checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
+  if (s < 0 || s + length > memory.size || memory.revocation.isRevoked(src)) checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
+  if (d < 0 || d + length > memory.size || memory.revocation.isRevoked(dst)) checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
   const keep =
     !stripTags && ((s | d) & 15) === 0 && (src.perms & Perm.LOAD_CAP) !== 0 && memory.anyTag(s, length);
   if (keep) {

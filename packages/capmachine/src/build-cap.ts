@@ -36,5 +36,5 @@ export function buildCap(auth: Capability, bits: Capability, mode: IsaMode = 'v9
   check(mode, !permsOk, CapCause.UserDefinedPermissionViolation, 0, 'perms exceed the authority');
   check(mode, !derivable, CapCause.LengthViolation, 1, 'bit pattern is not derivable');
   const tag = auth.tag && !auth.sealed && within && ordered && permsOk && derivable;
-  return mint(tag, bits.address, bits.pesbt);
+  return mint(tag, bits.address, bits.pesbt, auth.birth);
 }

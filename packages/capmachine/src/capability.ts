@@ -31,14 +31,17 @@ export class Capability {
   readonly #otype: number;
   readonly #perms: number;
   readonly #addrN: number;
+  /** Revocation epoch this value was derived under (see revocation.ts); not architectural. */
+  readonly #birth: number;
   #bounds: DecodedBounds | undefined;
   #baseN = 0;
   #topN = 0;
 
   /** @internal Use the machine's operations; external callers cannot supply the token. */
-  constructor(token: typeof MINT, tag: boolean, address: bigint, pesbt: bigint) {
+  constructor(token: typeof MINT, tag: boolean, address: bigint, pesbt: bigint, birth = 0) {
     if (token !== MINT) throw new TypeError('Capabilities are created only by capmachine');
     this.#tag = tag;
+    this.#birth = birth;
     this.#address = address & MASK64;
     this.#pesbt = pesbt & MASK64;
     const hi = Number(this.#pesbt >> 27n);
@@ -59,6 +62,10 @@ export class Capability {
   }
   get address(): bigint {
     return this.#address;
+  }
+  /** @internal The revocation epoch at which this value was last derived from live authority. */
+  get birth(): number {
+    return this.#birth;
   }
   /** The raw (in-register) upper 64 bits. */
   get pesbt(): bigint {
@@ -245,8 +252,13 @@ export function describeFields(tag: boolean, address: bigint, pesbt: bigint): Ca
 }
 
 /** @internal Construct a capability from its bits. Not exported from the package. */
-export function mint(tag: boolean, address: bigint, pesbt: bigint): Capability {
-  return new Capability(MINT, tag, address, pesbt);
+export function mint(tag: boolean, address: bigint, pesbt: bigint, birth = 0): Capability {
+  return new Capability(MINT, tag, address, pesbt, birth);
+}
+
+/** @internal The same bits stamped with a newer birth epoch (derivation from live authority). */
+export function rebirth(cap: Capability, birth: number): Capability {
+  return new Capability(MINT, cap.tag, cap.address, cap.pesbt, birth);
 }
 
 /** The NULL capability: all zeros in memory, untagged. */

@@ -29,7 +29,7 @@ export function setAddress(cap: Capability, address: bigint, mode: IsaMode = 'v9
   sealedCheck(mode, cap);
   const next = address & MASK64;
   const keep = cap.tag && !cap.sealed && preciseRepresentable(cap.pesbt, cap.address, next);
-  return mint(keep, next, cap.pesbt);
+  return mint(keep, next, cap.pesbt, cap.birth);
 }
 
 /** CIncOffset: add a signed increment; uses the hardware's fast representability check. */
@@ -37,7 +37,7 @@ export function incOffset(cap: Capability, increment: bigint, mode: IsaMode = 'v
   assertCapability(cap, 0);
   sealedCheck(mode, cap);
   const next = (cap.address + increment) & MASK64;
-  return mint(movedTag(cap, next), next, cap.pesbt);
+  return mint(movedTag(cap, next), next, cap.pesbt, cap.birth);
 }
 
 /** CSetOffset: address := base + offset. */
@@ -45,7 +45,7 @@ export function setOffset(cap: Capability, offset: bigint, mode: IsaMode = 'v9')
   assertCapability(cap, 0);
   sealedCheck(mode, cap);
   const next = (cap.base + offset) & MASK64;
-  return mint(movedTag(cap, next), next, cap.pesbt);
+  return mint(movedTag(cap, next), next, cap.pesbt, cap.birth);
 }
 
 function movedTag(cap: Capability, next: bigint): boolean {
@@ -83,7 +83,7 @@ export function setBoundsDetailed(
   check(mode, requireExact && !enc.exact, CapCause.InexactBounds, 0, 'bounds are not exactly representable');
   const pesbt = withEbt(cap.pesbt, enc.ebt);
   const tag = cap.tag && !cap.sealed && inside && (!requireExact || enc.exact);
-  return { cap: mint(tag, reqBase, pesbt), exact: enc.exact };
+  return { cap: mint(tag, reqBase, pesbt, cap.birth), exact: enc.exact };
 }
 
 /** CSetBounds (rounding allowed). */
@@ -103,7 +103,7 @@ export function andPerm(cap: Capability, mask: number, mode: IsaMode = 'v9'): Ca
   sealedCheck(mode, cap);
   const perms = cap.perms & mask & PERMS_ALL;
   const pesbt = (cap.pesbt & ~PERMS_FIELD_MASK & MASK64) | (permsToField(perms) << 48n);
-  return mint(cap.tag && !cap.sealed, cap.address, pesbt);
+  return mint(cap.tag && !cap.sealed, cap.address, pesbt, cap.birth);
 }
 
 /** CSetFlags: set the mode flag bit. */
@@ -111,11 +111,11 @@ export function setFlags(cap: Capability, flags: number, mode: IsaMode = 'v9'): 
   assertCapability(cap, 0);
   sealedCheck(mode, cap);
   const pesbt = (flags & 1) === 1 ? cap.pesbt | FLAGS_BIT : cap.pesbt & ~FLAGS_BIT & MASK64;
-  return mint(cap.tag && !cap.sealed, cap.address, pesbt);
+  return mint(cap.tag && !cap.sealed, cap.address, pesbt, cap.birth);
 }
 
 /** CClearTag: the same bits, no authority. Never traps. */
 export function clearTag(cap: Capability): Capability {
   assertCapability(cap, 0);
-  return cap.tag ? mint(false, cap.address, cap.pesbt) : cap;
+  return cap.tag ? mint(false, cap.address, cap.pesbt, cap.birth) : cap;
 }

@@ -15,6 +15,7 @@ export { type SetBoundsResult } from './derive.js';
 export { isDerivable } from './build-cap.js';
 export { type InvokedPair } from './invoke.js';
 export { GRANULE, TaggedMemory, type TaggedMemoryBuffers, type StoredCapabilityBits } from './tagged-memory.js';
+export { RevocationMap } from './revocation.js';
 export { TypeManager, type OtypesExhausted } from './type-manager.js';
 export { CapMachine, type BootedMachine, type MachineOptions } from './machine.js';
 export { Errno, errnoName, sysError, type ErrnoName, type SysError } from './errno.js';

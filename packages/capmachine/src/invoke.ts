@@ -20,7 +20,7 @@ export interface InvokedPair {
 }
 
 function unsealed(c: Capability, address: bigint): Capability {
-  return mint(true, address, (c.pesbt & ~OTYPE_FIELD_MASK & MASK64) | (BigInt(Otype.UNSEALED) << 27n));
+  return mint(true, address, (c.pesbt & ~OTYPE_FIELD_MASK & MASK64) | (BigInt(Otype.UNSEALED) << 27n), c.birth);
 }
 
 /** Check order follows spec §2.5 (steps 1–9 and 12); always traps, as a jump would. */

@@ -8,14 +8,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as access from './access.js';
 import { buildCap } from './build-cap.js';
-import { almighty, type Capability } from './capability.js';
+import { almighty, rebirth, type Capability } from './capability.js';
 import { representableLength } from './cc128-math.js';
 import * as derive from './derive.js';
-import { CapabilityFault } from './fault.js';
+import { CapCause, CapabilityFault } from './fault.js';
 import { invoke, type InvokedPair } from './invoke.js';
 import type { IsaMode } from './isa-mode.js';
 import { Otype } from './otype.js';
-import { PERMS_ALL, PermSet } from './perms.js';
+import { PERMS_ALL, Perm, PermSet } from './perms.js';
 import * as sealing from './seal.js';
 import { TaggedMemory, type TaggedMemoryBuffers } from './tagged-memory.js';
 import { TypeManager } from './type-manager.js';
@@ -90,49 +90,78 @@ export class CapMachine {
 
   // ---- manipulation (mode-dependent) ----
   setAddress(cap: Capability, address: bigint): Capability {
-    return derive.setAddress(cap, address, this.mode);
+    return this.#live(cap, derive.setAddress(cap, address, this.mode));
   }
   incOffset(cap: Capability, increment: bigint): Capability {
-    return derive.incOffset(cap, increment, this.mode);
+    return this.#live(cap, derive.incOffset(cap, increment, this.mode));
   }
   setOffset(cap: Capability, offset: bigint): Capability {
-    return derive.setOffset(cap, offset, this.mode);
+    return this.#live(cap, derive.setOffset(cap, offset, this.mode));
   }
   setBounds(cap: Capability, length: bigint): Capability {
-    return derive.setBounds(cap, length, this.mode);
+    return this.#live(cap, derive.setBounds(cap, length, this.mode));
   }
   setBoundsExact(cap: Capability, length: bigint): Capability {
-    return derive.setBoundsExact(cap, length, this.mode);
+    return this.#live(cap, derive.setBoundsExact(cap, length, this.mode));
   }
   andPerm(cap: Capability, mask: number): Capability {
-    return derive.andPerm(cap, mask, this.mode);
+    return this.#live(cap, derive.andPerm(cap, mask, this.mode));
   }
   setFlags(cap: Capability, flags: number): Capability {
-    return derive.setFlags(cap, flags, this.mode);
+    return this.#live(cap, derive.setFlags(cap, flags, this.mode));
   }
   clearTag(cap: Capability): Capability {
     return derive.clearTag(cap);
   }
   seal(cap: Capability, sealer: Capability): Capability {
-    return sealing.seal(cap, sealer, this.mode);
+    return this.#live(cap, sealing.seal(cap, sealer, this.mode));
   }
   unseal(cap: Capability, unsealer: Capability): Capability {
-    return sealing.unseal(cap, unsealer, this.mode);
+    return this.#live(cap, sealing.unseal(cap, unsealer, this.mode));
   }
   conditionalSeal(cap: Capability, sealer: Capability): Capability {
-    return sealing.conditionalSeal(cap, sealer, this.mode);
+    return this.#live(cap, sealing.conditionalSeal(cap, sealer, this.mode));
   }
   sealEntry(cap: Capability): Capability {
-    return sealing.sealEntry(cap, this.mode);
+    return this.#live(cap, sealing.sealEntry(cap, this.mode));
   }
   copyType(cap: Capability, typed: Capability): Capability {
-    return sealing.copyType(cap, typed, this.mode);
+    return this.#live(cap, sealing.copyType(cap, typed, this.mode));
   }
   buildCap(auth: Capability, bits: Capability): Capability {
-    return buildCap(auth, bits, this.mode);
+    return this.#live(auth, buildCap(auth, bits, this.mode));
   }
   invoke(code: Capability, data: Capability): InvokedPair {
-    return invoke(code, data);
+    const pair = invoke(code, data);
+    return { pcc: this.#live(code, pair.pcc), data: this.#live(data, pair.data) };
+  }
+
+  /**
+   * Revoke a region: `region` (tagged, unsealed, with STORE, granule-aligned bounds) names
+   * memory being freed. Every capability whose base lies inside — in memory or held by any
+   * thread, including `region` itself — stops working. Returns the number of stored
+   * capabilities the sweep cleared.
+   */
+  revoke(region: Capability): number {
+    const addr = access.checkAccess(this.#memory, region, Number(region.base - region.address), Number(region.length), Perm.STORE);
+    if ((addr & 15) !== 0 || Number(region.length) % 16 !== 0) {
+      throw new CapabilityFault(CapCause.UnalignedBase, 0, 'revocation regions must be 16-byte aligned');
+    }
+    return this.#memory.revoke(addr, Number(region.length));
+  }
+
+  /** True when `cap` is tagged and has not been revoked. */
+  isLive(cap: Capability): boolean {
+    return cap.tag && !this.#memory.revocation.isRevoked(cap);
+  }
+
+  /** Results derived from revoked authority are untagged; from live authority, born now. */
+  #live(parent: Capability, result: Capability): Capability {
+    const r = this.#memory.revocation;
+    const now = r.epoch;
+    if (now === 0 || !result.tag) return result;
+    if (r.isRevoked(parent)) return derive.clearTag(result);
+    return result.birth < now ? rebirth(result, now) : result;
   }
 
   /** Convenience: address, bounds (exact) and perms in one step, for carving out regions. */

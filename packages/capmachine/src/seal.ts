@@ -38,7 +38,7 @@ export function seal(cap: Capability, sealer: Capability, mode: IsaMode = 'v9'):
   check(mode, !inBounds || !typeOk, CapCause.LengthViolation, 1, 'otype outside the sealing capability');
   const tag =
     cap.tag && sealer.tag && !cap.sealed && !sealer.sealed && sealer.has(Perm.SEAL) && inBounds && typeOk;
-  return mint(tag, cap.address, withOtype(cap.pesbt, Number(otype & 0x3ffffn)));
+  return mint(tag, cap.address, withOtype(cap.pesbt, Number(otype & 0x3ffffn)), cap.birth);
 }
 
 /** CUnseal: restore an unsealed capability; GLOBAL survives only if both operands have it. */
@@ -61,7 +61,7 @@ export function unseal(cap: Capability, unsealer: Capability, mode: IsaMode = 'v
     unsealer.has(Perm.UNSEAL) && inBounds;
   let pesbt = withOtype(cap.pesbt, Otype.UNSEALED);
   if (!unsealer.has(Perm.GLOBAL)) pesbt &= ~GLOBAL_BIT & MASK64;
-  return mint(tag, cap.address, pesbt);
+  return mint(tag, cap.address, pesbt, cap.birth);
 }
 
 /**
@@ -78,7 +78,7 @@ export function conditionalSeal(cap: Capability, sealer: Capability, mode: IsaMo
   check(mode, !sealer.has(Perm.SEAL), CapCause.PermitSealViolation, 1, 'sealing capability lacks SEAL');
   check(mode, !typeOk, CapCause.LengthViolation, 1, 'otype is reserved');
   const tag = cap.tag && !sealer.sealed && sealer.has(Perm.SEAL) && typeOk;
-  return mint(tag, cap.address, withOtype(cap.pesbt, Number(sealer.address & 0x3ffffn)));
+  return mint(tag, cap.address, withOtype(cap.pesbt, Number(sealer.address & 0x3ffffn)), cap.birth);
 }
 
 /** CSealEntry: make a sentry, which can only be jumped to (never read, written or changed). */
@@ -87,7 +87,7 @@ export function sealEntry(cap: Capability, mode: IsaMode = 'v9'): Capability {
   check(mode, !cap.tag, CapCause.TagViolation, 0, 'capability is untagged');
   check(mode, cap.sealed, CapCause.SealViolation, 0, 'capability is already sealed');
   check(mode, !cap.has(Perm.EXECUTE), CapCause.PermitExecuteViolation, 0, 'sentry needs EXECUTE');
-  return mint(cap.tag && !cap.sealed, cap.address, withOtype(cap.pesbt, Otype.SENTRY));
+  return mint(cap.tag && !cap.sealed, cap.address, withOtype(cap.pesbt, Otype.SENTRY), cap.birth);
 }
 
 /**
@@ -100,11 +100,11 @@ export function copyType(cap: Capability, typed: Capability, mode: IsaMode = 'v9
   check(mode, !cap.tag, CapCause.TagViolation, 0, 'capability is untagged');
   check(mode, cap.sealed, CapCause.SealViolation, 0, 'capability is sealed');
   if (isReservedOtype(typed.otype)) {
-    return mint(false, BigInt.asUintN(64, BigInt(typed.type)), cap.pesbt);
+    return mint(false, BigInt.asUintN(64, BigInt(typed.type)), cap.pesbt, cap.birth);
   }
   const address = BigInt(typed.otype);
   const inBounds = address >= cap.base && address < cap.top;
   check(mode, !inBounds, CapCause.LengthViolation, 0, 'otype outside the capability bounds');
   const tag = cap.tag && !cap.sealed && preciseRepresentable(cap.pesbt, cap.address, address);
-  return mint(tag, address, cap.pesbt);
+  return mint(tag, address, cap.pesbt, cap.birth);
 }

@@ -9,7 +9,8 @@
  * Invariant kept by every method: a data write clears the tag of every granule it touches;
  * only `writeCapability` (and tag-preserving copies of whole granules) sets a tag.
  */
-import { MASK64, fromMemoryPesbt, toMemoryPesbt } from './cc128-math.js';
+import { MASK64, decodeBounds, fromMemoryPesbt, toMemoryPesbt } from './cc128-math.js';
+import { RevocationMap } from './revocation.js';
 
 export const GRANULE = 16;
 const MAX_BYTES = 2 ** 32 - GRANULE;
@@ -18,6 +19,8 @@ const MAX_BYTES = 2 ** 32 - GRANULE;
 export interface TaggedMemoryBuffers {
   readonly data: SharedArrayBuffer;
   readonly tags: SharedArrayBuffer;
+  /** Revocation epochs (see revocation.ts); created when absent. */
+  readonly revocation?: SharedArrayBuffer;
 }
 
 /** A capability as stored in a granule: the raw (register-form) bits and the tag. */
@@ -34,6 +37,7 @@ export class TaggedMemory {
   readonly bytes: Uint8Array;
   readonly #tags: Uint8Array;
   readonly #view: DataView;
+  readonly revocation: RevocationMap;
 
   constructor(sizeOrBuffers: number | TaggedMemoryBuffers) {
     let buffers: TaggedMemoryBuffers;
@@ -49,8 +53,11 @@ export class TaggedMemory {
     } else {
       buffers = sizeOrBuffers;
     }
+    const revocation = buffers.revocation ?? new SharedArrayBuffer(RevocationMap.bytesFor(buffers.data.byteLength));
+    buffers = { ...buffers, revocation };
     this.buffers = buffers;
     this.size = buffers.data.byteLength;
+    this.revocation = new RevocationMap(revocation, this.size);
     this.bytes = new Uint8Array(buffers.data);
     this.#tags = new Uint8Array(buffers.tags);
     this.#view = new DataView(buffers.data);
@@ -167,6 +174,29 @@ export class TaggedMemory {
       }
       if ((byte & (1 << (g & 7))) !== 0) yield a;
     }
+  }
+
+  /**
+   * Revoke [address, address+length) (granule-aligned): start a new revocation epoch for its
+   * granules and sweep memory, clearing the tag of every stored capability whose base lies
+   * inside. Returns how many stored capabilities were swept.
+   */
+  revoke(address: number, length: number): number {
+    const first = address >>> 4;
+    const end = (address + length + 15) >>> 4;
+    this.revocation.mark(first, end);
+    const lo = BigInt(first * GRANULE);
+    const hi = BigInt(end * GRANULE);
+    let swept = 0;
+    for (const a of this.taggedGranules()) {
+      const bits = this.readCapability(a);
+      const base = decodeBounds(bits.pesbt, bits.address).base;
+      if (base >= lo && base < hi) {
+        this.#setTag(a, false);
+        swept++;
+      }
+    }
+    return swept;
   }
 
   /** Clear one granule's tag (revocation). */
