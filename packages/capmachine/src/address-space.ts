@@ -15,7 +15,8 @@ import { RegionAllocator } from './allocator.js';
 import { Capability } from './capability.js';
 import { sysError, type SysError } from './errno.js';
 import { CapabilityFault } from './fault.js';
-import { CapMachine, type BootedMachine } from './machine.js';
+import { FutexTable } from './futex.js';
+import { CapMachine, type BootedMachine, type EntryCode } from './machine.js';
 import { Perm, PermSet } from './perms.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
 import {
@@ -112,6 +113,8 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
   readonly machine: CapMachine;
   readonly scheduler: Scheduler;
   readonly switcher: Switcher;
+  /** @internal */
+  readonly futex: FutexTable;
   readonly #booted: BootedMachine;
   readonly #kernelHeap: RegionAllocator;
   readonly #heap: RegionAllocator;
@@ -131,6 +134,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       clock: options.clock ?? 'virtual',
     });
+    this.futex = new FutexTable(this.scheduler);
     const kernelBytes = options.kernelBytes ?? Math.min(1 << 20, memoryBytes / 4);
     // Page 0 stays unmapped, as NULL-adjacent memory should.
     this.#kernelHeap = new RegionAllocator(4096, kernelBytes);
@@ -178,7 +182,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
     if (r === undefined) return E.left(sysError('ENOMEM', 'malloc', `no room for ${bytes} bytes`));
     this.#booted.memory.fill(r.base, r.length, 0);
     this.#processes.get(pid)?.grants.add(r.base);
-    const cap = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), perms & PermSet.DATA);
+    const cap = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), perms & (PermSet.DATA | Perm.CINVOKE));
     return E.right(cap);
   }
 
@@ -249,6 +253,22 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
     return this.#grant(pid, bytes, perms);
   }
 
+  /** @internal Load code for `pid`: one 16-byte entry per function, EXECUTE|CINVOKE caps. */
+  loadCode<K extends string>(pid: number, code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
+    const names = Object.keys(code) as K[];
+    const r = this.#heap.allocate(Math.max(16, names.length * 16), pid);
+    if (r === undefined) return E.left(sysError('ENOMEM', 'loadCode', 'no room for code'));
+    this.#processes.get(pid)?.grants.add(r.base);
+    const text = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), Perm.GLOBAL | Perm.LOAD | Perm.EXECUTE | Perm.CINVOKE);
+    const out = {} as Record<K, Capability>;
+    names.forEach((name, i) => {
+      const entry = this.machine.restrict(text, BigInt(i * 16), 16n, text.perms);
+      this.machine.installCode(entry, code[name]);
+      out[name] = entry;
+    });
+    return E.right(out);
+  }
+
   #terminate(proc: ProcessRecord, how: Omit<ExitStatus, 'pid'>): void {
     if (proc.state === 'exited') return;
     proc.state = 'exited';
@@ -288,7 +308,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
     const base = ((this.#tokenCursor + align - 1n) / align) * align;
     this.#tokenCursor = base + length;
     const everything = this.#booted.roots.everything;
-    const cap = this.machine.restrict(everything, base, length, PermSet.DATA | Perm.SW0 | Perm.SW1 | Perm.SW2 | Perm.SW3);
+    const cap = this.machine.restrict(everything, base, length, PermSet.DATA | Perm.CINVOKE | Perm.SW0 | Perm.SW1 | Perm.SW2 | Perm.SW3);
     if (!cap.tag) throw new Error('token space not representable');
     return cap;
   }
@@ -456,6 +476,27 @@ export class CoThread {
     return this.#space.switcher.waitAvailable(this.#rec, target, timeoutMs);
   }
 
+  /**
+   * Block until one of the words (each named by a capability with LOAD and an offset) no
+   * longer holds its expected value and its writer wakes it, or `timeoutMs` passes (negative
+   * or omitted: no limit). Returns `changed` at once if a word already differs.
+   */
+  async futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
+    const m = this.#space.machine;
+    const addresses: number[] = [];
+    for (const w of words) {
+      if (m.loadI32(w.cap, w.offset) !== w.expected) return 'changed';
+      addresses.push(w.cap.addressNumber + w.offset);
+    }
+    return this.#space.futex.wait(this.#rec.task, addresses, timeoutMs);
+  }
+
+  /** Wake every thread waiting on the word at cap+offset (needs LOAD on it). */
+  futexWake(cap: Capability, offset: number): number {
+    this.#space.machine.loadI32(cap, offset);
+    return this.#space.futex.wake(cap.addressNumber + offset);
+  }
+
   yield(): Promise<WakeReason> {
     return this.#space.scheduler.yield(this.#rec.task);
   }
@@ -513,6 +554,20 @@ export class CoProcessContext {
   malloc(bytes: number, perms: number = PermSet.DATA): E.Either<SysError, Capability> {
     if (!Number.isInteger(bytes) || bytes < 0) return E.left(sysError('EINVAL', 'malloc', `bad size ${bytes}`));
     return this.#space.grant(this.#proc.pid, bytes, perms);
+  }
+
+  /**
+   * Load code into this co-process: each function gets an entry address and comes back as an
+   * unsealed EXECUTE|CINVOKE capability. Seal it with a type you own to hand out an entry
+   * that runs on the caller's thread when CInvoked with a data capability of the same type.
+   */
+  loadCode<K extends string>(code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
+    return this.#space.loadCode(this.#proc.pid, code);
+  }
+
+  /** A promise of `pid`'s exit status (kqueue NOTE_EXIT without blocking), or undefined for an unknown pid. */
+  exitOf(pid: number): Promise<ExitStatus> | undefined {
+    return this.#space.exitedOf(pid);
   }
 
   /** Start another thread in this co-process. */

@@ -5,6 +5,7 @@
  */
 export const Errno = {
   EPERM: 1,
+  EBADF: 9,
   ENOENT: 2,
   ESRCH: 3,
   ENXIO: 6,
@@ -18,7 +19,10 @@ export const Errno = {
   ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
+  ENOBUFS: 55,
   EPIPE: 32,
+  /** Same number as EAGAIN (as on FreeBSD); listed first so 35 decodes as EAGAIN. */
+  EWOULDBLOCK: 35,
   EAGAIN: 35,
   EDEADLK: 11,
   EPROTOTYPE: 41,
@@ -30,6 +34,7 @@ export const Errno = {
   EDQUOT: 69,
   ENOSYS: 78,
   ENOMSG: 83,
+  EBADMSG: 89,
   ENOLINK: 91,
   EINTEGRITY: 97,
   EDEFECT: 1000, // not FreeBSD: a bug inside a daemon, caught at its boundary

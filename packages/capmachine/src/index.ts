@@ -17,7 +17,7 @@ export { type InvokedPair } from './invoke.js';
 export { GRANULE, TaggedMemory, type TaggedMemoryBuffers, type StoredCapabilityBits } from './tagged-memory.js';
 export { RevocationMap } from './revocation.js';
 export { TypeManager, type OtypesExhausted } from './type-manager.js';
-export { CapMachine, type BootedMachine, type MachineOptions } from './machine.js';
+export { CapMachine, type BootedMachine, type EntryCode, type MachineOptions } from './machine.js';
 export { Errno, errnoName, sysError, type ErrnoName, type SysError } from './errno.js';
 export { Scheduler, Task, WaitQueue, type SchedulerOptions, type WakeReason } from './scheduler.js';
 export { RegionAllocator, regionShape, type Region } from './allocator.js';

@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as access from './access.js';
 import { buildCap } from './build-cap.js';
-import { almighty, rebirth, type Capability } from './capability.js';
+import { Capability, almighty, rebirth } from './capability.js';
 import { representableLength } from './cc128-math.js';
 import * as derive from './derive.js';
 import { CapCause, CapabilityFault } from './fault.js';
@@ -47,9 +47,17 @@ export interface BootedMachine {
   };
 }
 
+/**
+ * Code installed at an address: what CInvoke on a sealed (code, data) pair runs. It receives
+ * the unsealed PCC and data capability — only invoked code ever sees the data unsealed.
+ */
+export type EntryCode = (pcc: Capability, data: Capability, arg: unknown) => unknown;
+
 export class CapMachine {
   readonly mode: IsaMode;
   readonly #memory: TaggedMemory;
+  /** Installed code by entry address (the machine's instruction memory, in JS). */
+  readonly #code = new Map<number, EntryCode>();
 
   private constructor(memory: TaggedMemory, mode: IsaMode) {
     this.#memory = memory;
@@ -134,6 +142,41 @@ export class CapMachine {
   invoke(code: Capability, data: Capability): InvokedPair {
     const pair = invoke(code, data);
     return { pcc: this.#live(code, pair.pcc), data: this.#live(data, pair.data) };
+  }
+
+  /**
+   * Place `code` at the base of `text` (a live, unsealed EXECUTE capability): CInvoke of a
+   * code capability whose address is that base runs it.
+   */
+  installCode(text: Capability, code: EntryCode): void {
+    if (!Capability.is(text) || !this.isLive(text)) throw new CapabilityFault(CapCause.TagViolation, 0, 'code capability is not live');
+    if (text.sealed) throw new CapabilityFault(CapCause.SealViolation, 0, 'code capability is sealed');
+    if (!text.has(Perm.EXECUTE)) throw new CapabilityFault(CapCause.PermitExecuteViolation, 0, 'code capability lacks EXECUTE');
+    if (text.top > BigInt(this.#memory.size)) throw new CapabilityFault(CapCause.AccessFault, 0, 'code must live in memory');
+    this.#code.set(text.baseNumber, code);
+  }
+
+  /**
+   * CInvoke and run: unseal the pair (all of CInvoke's checks) and call the code installed at
+   * the entry address with the unsealed data capability and `arg`; returns what it returns.
+   */
+  cinvoke(code: Capability, data: Capability, arg?: unknown): unknown {
+    const pair = this.invoke(code, data);
+    if (!pair.pcc.tag || !pair.data.tag) throw new CapabilityFault(CapCause.TagViolation, pair.pcc.tag ? 1 : 0, 'revoked operand');
+    const run = this.#code.get(pair.pcc.addressNumber);
+    if (run === undefined) throw new CapabilityFault(CapCause.AccessFault, 0, 'no code installed at the entry address');
+    return run(pair.pcc, pair.data, arg);
+  }
+
+  /**
+   * Atomic compare-and-swap of a 32-bit word (needs LOAD and STORE): the synchronisation
+   * primitive shared-memory protocols build their locks from. Returns the old value.
+   */
+  compareExchangeI32(auth: Capability, offset: number, expected: number, value: number): number {
+    const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
+    if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
+    this.#memory.clearTags(addr, 4);
+    return Atomics.compareExchange(this.#memory.words, addr >>> 2, expected | 0, value | 0);
   }
 
   /**

@@ -37,6 +37,8 @@ export class TaggedMemory {
   readonly bytes: Uint8Array;
   readonly #tags: Uint8Array;
   readonly #view: DataView;
+  /** @internal 32-bit words over the data, for atomics. */
+  readonly words: Int32Array;
   readonly revocation: RevocationMap;
 
   constructor(sizeOrBuffers: number | TaggedMemoryBuffers) {
@@ -61,6 +63,7 @@ export class TaggedMemory {
     this.bytes = new Uint8Array(buffers.data);
     this.#tags = new Uint8Array(buffers.tags);
     this.#view = new DataView(buffers.data);
+    this.words = new Int32Array(buffers.data, 0, this.size >>> 2);
   }
 
   /** The tag of the granule holding `address`. */

@@ -1,0 +1,72 @@
+import test from 'ava';
+import * as E from 'fp-ts/lib/Either.js';
+import { AddressSpace, CapCause, Perm, PermSet, type Capability } from '../src/index.js';
+import { causeOf, setup } from './_helpers.js';
+
+test('cinvoke runs the installed code with the unsealed data; the caller never unseals', async (t) => {
+  const space = AddressSpace.create();
+  const seen: Capability[] = [];
+  space.spawn({
+    name: 'owner',
+    main(ctx) {
+      const m = ctx.machine;
+      const code = E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ peek: (_pcc, data, arg) => (seen.push(data), (arg as number) + 1) }));
+      const key = space.mintTypes(1);
+      const obj = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(32, PermSet.DATA | Perm.CINVOKE));
+      const sealedCode = m.seal(code!.peek, key);
+      const sealedData = m.seal(obj, key);
+      t.is(m.cinvoke(sealedCode, sealedData, 41), 42);
+      t.false(seen[0]!.sealed);
+      t.is(seen[0]!.base, obj.base);
+      // Mismatched otypes, unsealed operands and code-less entries all trap.
+      const other = space.mintTypes(1);
+      t.is(causeOf(() => m.cinvoke(sealedCode, m.seal(obj, other))), CapCause.TypeViolation);
+      t.is(causeOf(() => m.cinvoke(code!.peek, sealedData)), CapCause.SealViolation);
+      const blank = E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ a: () => 0 }));
+      const noCode = m.seal(m.restrict(blank!.a, 0n, 16n), key);
+      t.is(m.cinvoke(noCode, sealedData), 0);
+    },
+  });
+  await space.run();
+  t.is(seen.length, 1);
+});
+
+test('installCode needs a live EXECUTE capability', (t) => {
+  const { machine, data } = setup();
+  t.is(causeOf(() => machine.installCode(data, () => 0)), CapCause.PermitExecuteViolation);
+});
+
+test('compareExchangeI32 swaps only on a match and needs LOAD|STORE', (t) => {
+  const { machine, data } = setup();
+  machine.storeI32(data, 0, 1);
+  t.is(machine.compareExchangeI32(data, 0, 1, 2), 1);
+  t.is(machine.compareExchangeI32(data, 0, 1, 3), 2);
+  t.is(machine.loadI32(data, 0), 2);
+  t.is(causeOf(() => machine.compareExchangeI32(machine.andPerm(data, Perm.LOAD), 0, 2, 3)), CapCause.PermitStoreViolation);
+  t.is(causeOf(() => machine.compareExchangeI32(data, 2, 2, 3)), CapCause.AddressMisaligned);
+});
+
+test('futexWait blocks until the word changes and is woken, or times out', async (t) => {
+  const space = AddressSpace.create();
+  const log: string[] = [];
+  space.spawn({
+    name: 'waiter',
+    async main(ctx) {
+      const m = ctx.machine;
+      const word = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(16))!;
+      t.is(await ctx.thread.futexWait([{ cap: word, offset: 0, expected: 5 }]), 'changed');
+      t.is(await ctx.thread.futexWait([{ cap: word, offset: 0, expected: 0 }], 10), 'timeout');
+      ctx.spawnThread('waker', async (th) => {
+        await th.sleep(5);
+        m.storeI32(word, 0, 1);
+        log.push('wake');
+        t.is(th.futexWake(word, 0), 1);
+      });
+      const why = await ctx.thread.futexWait([{ cap: word, offset: 0, expected: 0 }], 1000);
+      log.push(`woke:${why}`);
+      t.is(ctx.now(), 15);
+    },
+  });
+  await space.run();
+  t.deepEqual(log, ['wake', 'woke:woken']);
+});
