@@ -44,11 +44,11 @@ async function withKernel<T>(body: (ctx: CoProcessContext, k: UkernThread, space
   return result.v;
 }
 
-test('boot: coprocd starts nsd, coserviced, coeventd in order and publishes every op in root', async (t) => {
+test('boot: coprocd starts nsd, coserviced, coeventd, ipcd in order and publishes every op in root', async (t) => {
   const events: string[] = [];
   await withKernel(
     async (ctx, k) => {
-      for (const name of ['COCREATE', 'COINSERT', 'COSELECT', 'CODELETE', 'CODROP', 'COUPDATE', 'COPROVIDE', 'CODISCOVER', 'COLISTEN', 'CCB_INSTALL', 'CCB_REGISTER']) {
+      for (const name of ['COCREATE', 'COINSERT', 'COSELECT', 'CODELETE', 'CODROP', 'COUPDATE', 'COPROVIDE', 'CODISCOVER', 'COLISTEN', 'CCB_INSTALL', 'CCB_REGISTER', 'COOPEN', 'COCLOSE', 'COSEND', 'CORECV', 'COPORT_MSG_FREE', 'COPORT_ENTRY']) {
         const found = await coselect(k, name, 'COSERVICE', k.root);
         t.true(E.isRight(found), `${name} is published`);
       }
@@ -60,8 +60,8 @@ test('boot: coprocd starts nsd, coserviced, coeventd in order and publishes ever
   const kernel = bootMicrokernel(space);
   kernel.events.on('event', (e) => events.push(e.kind === 'started' ? `started ${e.daemon}` : e.kind));
   ok(await kernel.ready);
-  t.deepEqual(events, ['started nsd', 'started coserviced', 'started coeventd', 'ready']);
-  t.deepEqual(Object.values(kernel.status()).map((s) => s.state), ['running', 'running', 'running']);
+  t.deepEqual(events, ['started nsd', 'started coserviced', 'started coeventd', 'started ipcd', 'ready']);
+  t.deepEqual(Object.values(kernel.status()).map((s) => s.state), ['running', 'running', 'running', 'running']);
   await space.shutdown();
 });
 
@@ -233,7 +233,7 @@ test('supervision: a restarted coeventd serves again; a stopped nsd makes COPROC
       // coserviced still answers (a discovery through the cached target).
       t.is(kernel.status().coserviced.state, 'running');
       const kinds = kernel.log.map((e) => (e.kind === 'exited' || e.kind === 'restarted' || e.kind === 'stopped' ? `${e.kind} ${e.daemon}` : e.kind));
-      t.deepEqual(kinds.slice(4), ['exited coeventd', 'restarted coeventd', 'exited nsd', 'stopped nsd']);
+      t.deepEqual(kinds.slice(5), ['exited coeventd', 'restarted coeventd', 'exited nsd', 'stopped nsd']);
     },
   );
 });
@@ -245,8 +245,8 @@ test('garbage argument blocks to every daemon op never take a daemon down', asyn
     const junk = ok(ctx.malloc(64));
     let seed = 12345;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 256);
-    const ops = [Op.COCREATE, Op.CODROP, Op.COINSERT, Op.COSELECT, Op.COUPDATE, Op.CODELETE, Op.COPROVIDE, Op.COPROVIDE2, Op.CODISCOVER, Op.CODISCOVER2, Op.COLISTEN, Op.CCB_REGISTER, Op.CCB_INSTALL, 0, 77];
-    const names = ['COCREATE', 'CODROP', 'COINSERT', 'COSELECT', 'COUPDATE', 'CODELETE', 'COPROVIDE', 'COPROVIDE2', 'CODISCOVER', 'CODISCOVER2', 'COLISTEN', 'CCB_REGISTER', 'CCB_INSTALL'];
+    const ops = [Op.COCREATE, Op.CODROP, Op.COINSERT, Op.COSELECT, Op.COUPDATE, Op.CODELETE, Op.COPROVIDE, Op.COPROVIDE2, Op.CODISCOVER, Op.CODISCOVER2, Op.COLISTEN, Op.CCB_REGISTER, Op.CCB_INSTALL, Op.COOPEN, Op.COCLOSE, Op.COSEND, Op.CORECV, Op.COPORT_MSG_FREE, Op.COPORT_ENTRY, 0, 77];
+    const names = ['COCREATE', 'CODROP', 'COINSERT', 'COSELECT', 'COUPDATE', 'CODELETE', 'COPROVIDE', 'COPROVIDE2', 'CODISCOVER', 'CODISCOVER2', 'COLISTEN', 'CCB_REGISTER', 'CCB_INSTALL', 'COOPEN', 'COCLOSE', 'COSEND', 'CORECV', 'COPORT_MSG_FREE', 'COPORT_ENTRY'];
     const targets = [];
     for (const n of names) {
       const svc = ok(await coselect(k, n, 'COSERVICE', k.root));
@@ -265,7 +265,7 @@ test('garbage argument blocks to every daemon op never take a daemon down', asyn
       }
     }
     t.is(statuses, 40 * targets.length);
-    t.deepEqual(Object.values(kernel.status()).map((s) => s.state), ['running', 'running', 'running']);
+    t.deepEqual(Object.values(kernel.status()).map((s) => s.state), ['running', 'running', 'running', 'running']);
     t.is(kernel.log.filter((e) => e.kind === 'exited').length, 0);
     t.is(tagOf(await cocreate(k, 'after-fuzz', 'PUBLIC', k.root)), 'ok');
   });

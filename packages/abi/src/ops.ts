@@ -28,9 +28,11 @@ export const Op = {
   COLISTEN: 22,
   /** coprocd's private bootstrap call: a daemon reports what it serves. */
   BOOT_REPORT: 23,
+  /** ipcd: the sealed entry (CInvoke code capability) for a coport type's client-side code. */
+  COPORT_ENTRY: 24,
 } as const;
 export type OpName = keyof typeof Op;
-export const N_UKERN_CALLS = 24;
+export const N_UKERN_CALLS = 25;
 
 const names = new Map<number, OpName>((Object.keys(Op) as OpName[]).map((n) => [Op[n], n]));
 export function opName(op: number): OpName | undefined {

@@ -47,10 +47,24 @@ export class TokenMint {
     return m.seal(token, this.#key);
   }
 
+  /** Seal any capability with this mint's type (e.g. a code entry for CInvoke). */
+  seal(cap: Capability): Capability {
+    return this.#m.seal(cap, this.#key);
+  }
+
+  /** True if `cap` is a live handle of this mint's type (cheap: no unsealing). */
+  owns(cap: unknown): cap is Capability {
+    return Capability.is(cap) && cap.tag && cap.otype === this.otype;
+  }
+
   open(cap: unknown): OpenedToken | undefined {
     if (!Capability.is(cap) || !cap.tag || cap.otype !== this.otype) return undefined;
-    const opened = this.#m.unseal(cap, this.#key);
-    if (!opened.tag || opened.length !== 16n) return undefined;
+    return this.decode(this.#m.unseal(cap, this.#key));
+  }
+
+  /** Decode an already unsealed token (what CInvoke hands invoked code). */
+  decode(opened: Capability): OpenedToken | undefined {
+    if (!opened.tag || opened.sealed || opened.length !== 16n) return undefined;
     const rel = opened.base - this.#space.base;
     if (rel < 0n || rel % 16n !== 0n || opened.top > this.#space.top) return undefined;
     const index = Number(rel / 16n);

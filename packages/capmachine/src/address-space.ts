@@ -497,6 +497,11 @@ export class CoThread {
     return this.#space.futex.wake(cap.addressNumber + offset);
   }
 
+  /** Milliseconds on the address space's clock (for deadlines). */
+  now(): number {
+    return this.#space.scheduler.now();
+  }
+
   yield(): Promise<WakeReason> {
     return this.#space.scheduler.yield(this.#rec.task);
   }

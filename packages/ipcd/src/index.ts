@@ -1,5 +1,8 @@
 /**
- * @comsg/ipcd — not implemented yet (see the project's open issues). This stub exists so the
- * workspace layout is in place; it exports nothing and fakes no behaviour.
+ * @comsg/ipcd — the coport daemon: COPIPE, COCARRIER and COCHANNEL ports, copoll, message
+ * free with revocation. The protocol (op declarations, constants, the entry ABI) is also
+ * available alone as `@comsg/ipcd/protocol`.
  */
-export {};
+export * from './protocol/index.js';
+export { Ipcd, type IpcdKeys, type IpcdStats } from './server/ipcd.js';
+export { startIpcd, type IpcdOptions, type RunningIpcd } from './server/start.js';

@@ -5,16 +5,18 @@
 import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
 import { sysError, type AddressSpace, type SysError } from '@comsg/capmachine';
+import type { IpcdOptions } from '@comsg/ipcd';
 import type { NsdOptions } from '@comsg/namespaced';
 import { CORE_DAEMONS, coprocdProgram, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
 import { daemonPrograms, type DaemonKeys } from './daemons.js';
 
 export interface MicrokernelOptions {
-  /** Per-daemon failure policy. Default: restart coserviced and coeventd, stop on nsd failure. */
+  /** Per-daemon failure policy. Default: restart coserviced, coeventd and ipcd, stop on nsd failure. */
   readonly policies?: Partial<Record<CoreDaemon, FailurePolicy>>;
   readonly maxRestarts?: number;
   readonly bootTimeoutMs?: number;
   readonly nsd?: NsdOptions;
+  readonly ipcd?: IpcdOptions;
 }
 
 export interface MicrokernelEvents {
@@ -32,7 +34,7 @@ export interface Microkernel {
   status(): Record<CoreDaemon, { pid: number; state: DaemonStatus['state']; restarts: number }>;
 }
 
-const DEFAULT_POLICIES: Record<CoreDaemon, FailurePolicy> = { nsd: 'stop', coserviced: 'restart', coeventd: 'restart' };
+const DEFAULT_POLICIES: Record<CoreDaemon, FailurePolicy> = { nsd: 'stop', coserviced: 'restart', coeventd: 'restart', ipcd: 'restart' };
 
 export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions = {}): Microkernel {
   const events = new EventEmitter<MicrokernelEvents>();
@@ -40,16 +42,16 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
   let settle!: (r: E.Either<SysError, void>) => void;
   const ready = new Promise<E.Either<SysError, void>>((r) => (settle = r));
   const fresh = (): DaemonStatus => ({ pid: -1, state: 'starting', restarts: 0, report: undefined, entries: [] });
-  const status: Record<CoreDaemon, DaemonStatus> = { nsd: fresh(), coserviced: fresh(), coeventd: fresh() };
+  const status: Record<CoreDaemon, DaemonStatus> = { nsd: fresh(), coserviced: fresh(), coeventd: fresh(), ipcd: fresh() };
   const mintKeys = (daemon: CoreDaemon): DaemonKeys => ({
-    types: space.mintTypes(daemon === 'nsd' ? 16 : 2),
+    types: space.mintTypes(daemon === 'nsd' ? 16 : daemon === 'ipcd' ? 3 : 2),
     tokensA: space.mintTokenSpace(2 ** 33),
     tokensB: space.mintTokenSpace(2 ** 33),
   });
   const program = coprocdProgram(
     {
       mintKeys,
-      programs: daemonPrograms(options.nsd === undefined ? {} : { nsd: options.nsd }),
+      programs: daemonPrograms({ ...(options.nsd === undefined ? {} : { nsd: options.nsd }), ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }) }),
       policies: { ...DEFAULT_POLICIES, ...options.policies },
       maxRestarts: options.maxRestarts ?? 3,
       bootTimeoutMs: options.bootTimeoutMs ?? 5000,

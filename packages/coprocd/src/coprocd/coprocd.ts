@@ -2,7 +2,7 @@
  * coprocd: the microkernel's launcher and supervisor, itself a co-process.
  *
  * Boot order (spec §1.7, simplified): nsd → coserviced → (publish both) → coeventd →
- * (publish) → register "COPROC_INIT". Each daemon reports its worker pool with BOOT_REPORT
+ * (publish) → ipcd → (publish) → register "COPROC_INIT". Each daemon reports its worker pool with BOOT_REPORT
  * (only the daemon's own pid may report for it); coprocd then publishes every op of the
  * daemon as a COSERVICE named after the op in the root namespace (COPROVIDE for the first,
  * COPROVIDE2 for the rest, COINSERT each).
@@ -14,6 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { COSETUP_COCALL, sysError, type Capability, type CoProcessContext, type CoThread, type Program, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, bind, opName, startPool, ukernCall, type AnyOpDecl } from '@comsg/abi';
+import { ipcdOps } from '@comsg/ipcd/protocol';
 import { codelete, coinsert, nsdOps } from '@comsg/namespaced/protocol';
 import { bootReport, coprocInit, type DaemonName } from '../protocol/coprocd.js';
 import { codiscover, codiscover2, coprovide, coprovide2 } from '../protocol/coservices.js';
@@ -21,14 +22,15 @@ import { ccbInstall, ccbRegister, colisten } from '../protocol/events.js';
 import { DCAPV, type DaemonKeys } from './daemons.js';
 
 export type FailurePolicy = 'restart' | 'stop';
-export type CoreDaemon = 'nsd' | 'coserviced' | 'coeventd';
-export const CORE_DAEMONS: readonly CoreDaemon[] = ['nsd', 'coserviced', 'coeventd'];
+export type CoreDaemon = 'nsd' | 'coserviced' | 'coeventd' | 'ipcd';
+export const CORE_DAEMONS: readonly CoreDaemon[] = ['nsd', 'coserviced', 'coeventd', 'ipcd'];
 
 /** Ops each daemon serves, in the order they are published. */
 export const DAEMON_OPS: Record<CoreDaemon, readonly AnyOpDecl[]> = {
   nsd: nsdOps,
   coserviced: [codiscover, codiscover2, coprovide, coprovide2],
   coeventd: [colisten, ccbRegister, ccbInstall],
+  ipcd: ipcdOps,
 };
 
 export type MicrokernelEvent =
@@ -164,9 +166,11 @@ export function coprocdProgram(config: CoprocdConfig, status: Record<CoreDaemon,
         const p = await publish(name, main);
         if (E.isLeft(p)) return fail(`publishing ${name}: ${p.left._tag}`);
       }
-      if (!(await startDaemon('coeventd'))) return fail('coeventd did not report in time');
-      const p = await publish('coeventd', main);
-      if (E.isLeft(p)) return fail(`publishing coeventd: ${p.left._tag}`);
+      for (const name of ['coeventd', 'ipcd'] as const) {
+        if (!(await startDaemon(name))) return fail(`${name} did not report in time`);
+        const p = await publish(name, main);
+        if (E.isLeft(p)) return fail(`publishing ${name}: ${p.left._tag}`);
+      }
 
       // ---- the public bootstrap ----
       let turn = 0;
@@ -218,7 +222,7 @@ export function coprocdProgram(config: CoprocdConfig, status: Record<CoreDaemon,
             }
             d.state = 'running';
             // nsd or coserviced lost every published entry / coservice: publish all again.
-            const again = name === 'coeventd' ? ['coeventd' as const] : CORE_DAEMONS.filter((n) => status[n].state === 'running');
+            const again = name === 'coeventd' || name === 'ipcd' ? [name] : CORE_DAEMONS.filter((n) => status[n].state === 'running');
             if (name === 'nsd') for (const n of CORE_DAEMONS) status[n].entries = [];
             for (const n of again) {
               const r = await publish(n, me);

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { COSETUP_COCALL, Perm, type Capability, type CoProcessContext, type Program, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, ukernCall, type WorkerPool } from '@comsg/abi';
+import { startIpcd } from '@comsg/ipcd';
 import { startNsd } from '@comsg/namespaced';
 import { startCoeventd } from '../coeventd/start.js';
 import { startCoserviced } from '../coserviced/start.js';
@@ -78,12 +79,17 @@ function daemonProgram(name: DaemonName, start: (ctx: CoProcessContext, keys: Da
 
 export interface DaemonOptions {
   readonly nsd?: Parameters<typeof startNsd>[2];
+  readonly ipcd?: Parameters<typeof startIpcd>[2];
 }
 
-export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'coserviced' | 'coeventd', Program> {
+export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'coserviced' | 'coeventd' | 'ipcd', Program> {
   return {
     nsd: daemonProgram('nsd', (ctx, k) => startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {})),
     coserviced: daemonProgram('coserviced', (ctx, k) => startCoserviced(ctx, { types: k.types, tokens: k.tokensA })),
     coeventd: daemonProgram('coeventd', (ctx, k) => startCoeventd(ctx, { types: k.types, tokens: k.tokensA })),
+    ipcd: daemonProgram('ipcd', async (ctx, k) => {
+      const r = await startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {});
+      return E.map((x: { pool: WorkerPool }) => ({ pool: x.pool }))(r);
+    }),
   };
 }

@@ -1,0 +1,35 @@
+/** Argument checks shared by the client-side coport code (the CInvoke validator of §3.9). */
+import * as E from 'fp-ts/lib/Either.js';
+import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type SysError } from '@comsg/capmachine';
+
+/**
+ * A buffer argument: a live, unsealed capability with `perm` and room for `len` bytes from its
+ * address. len ≤ 0 or not an integer → EINVAL; too short → ENOBUFS; wrong permission → EACCES.
+ */
+export function checkBuffer(m: CapMachine, op: string, buf: unknown, len: unknown, perm: number): SysError | undefined {
+  if (typeof len !== 'number' || !Number.isInteger(len) || len <= 0 || len > 0x7fffffff) return sysError('EINVAL', op, 'length must be a positive integer');
+  if (!Capability.is(buf) || !m.isLive(buf) || buf.sealed) return sysError('EINVAL', op, 'buffer is not a live, unsealed capability');
+  if (!buf.has(perm)) return sysError('EACCES', op, perm === Perm.LOAD ? 'buffer lacks LOAD' : 'buffer lacks STORE');
+  if (buf.address < buf.base || buf.top - buf.address < BigInt(len)) return sysError('ENOBUFS', op, `buffer holds fewer than ${len} bytes`);
+  return undefined;
+}
+
+/** Run memory work; a capability fault (e.g. a buffer revoked mid-call) becomes EFAULT. */
+export function guarded<T>(op: string, f: () => E.Either<SysError, T>): E.Either<SysError, T> {
+  try {
+    return f();
+  } catch (e) {
+    if (isCapabilityFault(e)) return E.left(sysError('EFAULT', op, e.message));
+    throw e;
+  }
+}
+
+/** Absolute deadline for a timeout (negative = none). */
+export function deadline(now: number, timeoutMs: number): number {
+  return timeoutMs < 0 ? Infinity : now + timeoutMs;
+}
+
+/** Time left until `due`, as a futex timeout (undefined = unbounded). */
+export function remaining(now: number, due: number): number | undefined {
+  return due === Infinity ? undefined : Math.max(0, due - now);
+}

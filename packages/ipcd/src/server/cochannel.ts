@@ -1,0 +1,97 @@
+/**
+ * COCHANNEL: a byte ring in ipcd memory that clients' own threads copy into and out of,
+ * inside CInvoke (spec §3.5). Sends are all-or-nothing (EWOULDBLOCK when they do not fit);
+ * a receive takes what is there up to the requested length — never stale bytes (fixes §8.15).
+ * After close, senders get EPIPE and receivers drain what is left, then get EPIPE.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { Perm, sysError, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { CoportRight, PollEvent } from '../protocol/types.js';
+import { checkBuffer, deadline, guarded, remaining } from './checks.js';
+import { Rec, Status, acquire, publish, release, updateEvents } from './port-record.js';
+import type { ResolvedPort } from './port-table.js';
+import type { Capability } from '@comsg/capmachine';
+
+export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+  if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
+  const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
+  if (bad !== undefined) return E.left(bad);
+  const rec = port.rec;
+  if (m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
+  const cap = m.loadI32(rec, Rec.CAPACITY);
+  if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
+  if (m.loadI32(rec, Rec.LENGTH) + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+  if (!acquire(m, rec, Status.OPEN)) return E.left(sysError('EAGAIN', 'cosend', 'channel busy'));
+  const r = guarded('cosend', () => {
+    const held = m.loadI32(rec, Rec.LENGTH);
+    if (held + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+    const ring = m.loadCap(rec, Rec.BUF);
+    const end = m.loadI32(rec, Rec.END);
+    const first = Math.min(len, cap - end);
+    m.copy(ring, end, buf, 0, first, true);
+    if (first < len) m.copy(ring, 0, buf, first, len - first, true);
+    m.storeI32(rec, Rec.END, (end + len) % cap);
+    m.storeI32(rec, Rec.LENGTH, held + len);
+    updateEvents(m, rec, PollEvent.IN, held + len === cap ? PollEvent.OUT : 0);
+    return E.right(len);
+  });
+  release(m, rec, Status.OPEN);
+  if (E.isRight(r)) publish(m, thread, rec);
+  return r;
+}
+
+export function channelRecv(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+  if ((port.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'corecv', 'handle lacks RECV'));
+  const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
+  if (bad !== undefined) return E.left(bad);
+  const rec = port.rec;
+  if (!acquire(m, rec, Status.OPEN)) return E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
+  const r = guarded('corecv', () => {
+    const held = m.loadI32(rec, Rec.LENGTH);
+    if (held === 0) {
+      return m.loadI32(rec, Rec.CLOSED) !== 0
+        ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and drained'))
+        : E.left(sysError('EAGAIN', 'corecv', 'channel empty'));
+    }
+    const cap = m.loadI32(rec, Rec.CAPACITY);
+    const n = Math.min(len, held);
+    const ring = m.loadCap(rec, Rec.BUF);
+    const start = m.loadI32(rec, Rec.START);
+    const first = Math.min(n, cap - start);
+    m.copy(buf, 0, ring, start, first, true);
+    if (first < n) m.copy(buf, first, ring, 0, n - first, true);
+    m.storeI32(rec, Rec.START, (start + n) % cap);
+    m.storeI32(rec, Rec.LENGTH, held - n);
+    const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
+    updateEvents(m, rec, closed ? 0 : PollEvent.OUT, held - n === 0 ? PollEvent.IN : 0);
+    return E.right(n);
+  });
+  release(m, rec, Status.OPEN);
+  if (E.isRight(r)) publish(m, thread, rec);
+  return r;
+}
+
+/**
+ * Retry a non-blocking operation until it stops saying "try again", the timeout passes
+ * (ETIMEDOUT) or the thread is interrupted. The SEQ snapshot is taken before each attempt,
+ * so a change between the attempt and the wait is never missed.
+ */
+export async function retrying(
+  m: CapMachine,
+  thread: CoThread,
+  rec: Capability,
+  op: string,
+  timeoutMs: number,
+  attempt: () => E.Either<SysError, number>,
+): Promise<E.Either<SysError, number>> {
+  const due = deadline(thread.now(), timeoutMs);
+  for (;;) {
+    const seq = m.loadI32(rec, Rec.SEQ);
+    const r = attempt();
+    if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
+    const left = remaining(thread.now(), due);
+    if (left === 0) return E.left(sysError('ETIMEDOUT', op, `no progress within ${timeoutMs} ms`));
+    const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
+    if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', op, `wait ended: ${why}`));
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * COPIPE: a synchronous rendezvous (spec §3.6). The receiver publishes a write-only capability
+ * to its own buffer, bounded to the length it asked for, and waits; one sender copies straight
+ * into it. Both sides take timeouts, close wakes them, and an abandoned receive is withdrawn
+ * (fixes §8.17). Status: OPEN → (receiver) READY → (sender) BUSY → DONE → (receiver) OPEN.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { Perm, errnoName, sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { CoportRight } from '../protocol/types.js';
+import { checkBuffer, deadline, guarded, remaining } from './checks.js';
+import { retrying } from './cochannel.js';
+import { Rec, Status, acquire, publish, release } from './port-record.js';
+import type { ResolvedPort } from './port-table.js';
+
+const NULL_BYTES = new Uint8Array(16);
+
+/** Non-blocking send: succeeds only if a receiver is waiting right now (else EAGAIN). */
+export function pipeSend(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+  if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
+  const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
+  if (bad !== undefined) return E.left(bad);
+  const rec = port.rec;
+  if (m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
+  if (!acquire(m, rec, Status.READY)) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
+  const dst = m.loadCap(rec, Rec.BUF);
+  if (BigInt(len) > dst.length) {
+    release(m, rec, Status.READY); // the receiver keeps waiting; the sender may retry with less
+    return E.left(sysError('EMSGSIZE', 'cosend', `receiver's buffer holds ${dst.length} bytes`));
+  }
+  const r = guarded('cosend', () => {
+    m.copy(dst, 0, buf, 0, len, true);
+    return E.right(len);
+  });
+  m.storeI32(rec, Rec.RESULT, E.isRight(r) ? len : -r.left.errno);
+  release(m, rec, Status.DONE);
+  publish(m, thread, rec);
+  return r;
+}
+
+export async function pipeSendWait(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+  const first = pipeSend(m, thread, port, buf, len);
+  if (E.isRight(first) || first.left._tag !== 'EAGAIN') return first;
+  const rec = port.rec;
+  // Announce a waiting sender (copoll reports IN to receivers).
+  m.storeI32(rec, Rec.SENDERS, m.loadI32(rec, Rec.SENDERS) + 1);
+  publish(m, thread, rec);
+  try {
+    return await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
+      if (m.loadI32(rec, Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
+      return pipeSend(m, thread, port, buf, len);
+    });
+  } finally {
+    if (m.loadI32(rec, Rec.GEN) === port.gen) {
+      m.storeI32(rec, Rec.SENDERS, Math.max(0, m.loadI32(rec, Rec.SENDERS) - 1));
+      publish(m, thread, rec);
+    }
+  }
+}
+
+/**
+ * Receive: wait for the pipe to be free (one receive at a time), publish the buffer, wait for a
+ * sender. Returns the bytes written. A timeout withdraws the buffer (ETIMEDOUT) unless a
+ * sender already claimed it, in which case the receive completes.
+ */
+export async function pipeRecvWait(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+  if ((port.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'corecv', 'handle lacks RECV'));
+  const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
+  if (bad !== undefined) return E.left(bad);
+  const rec = port.rec;
+  const due = deadline(thread.now(), timeoutMs);
+  const gone = (): boolean => m.loadI32(rec, Rec.GEN) !== port.gen;
+  // 1. Claim the pipe.
+  const claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => {
+    if (gone() || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
+    return acquire(m, rec, Status.OPEN) ? E.right(0) : E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
+  });
+  if (E.isLeft(claimed)) return claimed;
+  const published = guarded('corecv', () => {
+    const at = m.setBoundsExact(m.setAddress(buf, buf.address), BigInt(len));
+    const view = at.tag ? at : m.setBounds(buf, BigInt(len));
+    m.storeCap(rec, Rec.BUF, m.andPerm(view, Perm.STORE | (buf.perms & Perm.GLOBAL)));
+    return E.right(0);
+  });
+  if (E.isLeft(published)) {
+    release(m, rec, Status.OPEN);
+    return published;
+  }
+  m.storeI32(rec, Rec.RESULT, 0);
+  release(m, rec, Status.READY);
+  publish(m, thread, rec);
+  // 2. Wait for a sender.
+  for (;;) {
+    const seq = m.loadI32(rec, Rec.SEQ);
+    if (gone()) return E.left(sysError('EPIPE', 'corecv', 'coport is gone'));
+    if (acquire(m, rec, Status.DONE)) return collect(m, thread, rec);
+    const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
+    const left = remaining(thread.now(), due);
+    if (closed || left === 0) {
+      if (acquire(m, rec, Status.READY)) {
+        withdraw(m, rec);
+        release(m, rec, Status.OPEN);
+        publish(m, thread, rec);
+        return E.left(closed ? sysError('EPIPE', 'corecv', 'coport closed while waiting') : sysError('ETIMEDOUT', 'corecv', `no sender within ${timeoutMs} ms`));
+      }
+      continue; // a sender holds the buffer right now: it finishes in one copy
+    }
+    const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
+    if (why === 'closed' || why === 'deadlock') {
+      if (acquire(m, rec, Status.READY)) {
+        withdraw(m, rec);
+        release(m, rec, Status.OPEN);
+        publish(m, thread, rec);
+      }
+      return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
+    }
+  }
+}
+
+function withdraw(m: CapMachine, rec: Capability): void {
+  m.store(rec, Rec.BUF, NULL_BYTES);
+}
+
+function collect(m: CapMachine, thread: CoThread, rec: Capability): E.Either<SysError, number> {
+  const n = m.loadI32(rec, Rec.RESULT);
+  withdraw(m, rec);
+  m.storeI32(rec, Rec.RESULT, 0);
+  release(m, rec, Status.OPEN);
+  publish(m, thread, rec);
+  if (n >= 0) return E.right(n);
+  return E.left(sysError(errnoName(-n) ?? 'EFAULT', 'corecv', 'the sender could not write the buffer'));
+}
+
+/** copipe_ready: a receiver is waiting right now. */
+export function pipeReady(m: CapMachine, rec: Capability): boolean {
+  return m.loadI32(rec, Rec.STATUS) === Status.READY;
+}
+

@@ -1,0 +1,38 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { sysError } from '@comsg/capmachine';
+import { bind, type OpBinding } from '@comsg/abi';
+import { corecv } from '../protocol/corecv.js';
+import { CoportRight, PollEvent } from '../protocol/types.js';
+import type { Ipcd } from './ipcd.js';
+
+/** COCARRIER receive: the head message goes to the caller, who must free it. */
+export function serveCorecv(ipcd: Ipcd): OpBinding {
+  return bind(corecv, ({ port }, call) => {
+    const p = ipcd.open(port);
+    if (p === undefined) return E.left(sysError('EINVAL', 'CORECV', 'not a live coport handle'));
+    if (p.table.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'CORECV', `${p.table.type} data does not go through ipcd`));
+    if ((p.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'CORECV', 'handle lacks RECV'));
+    const c = ipcd.carrier;
+    const msg = c.take(p.port, call.callerPid);
+    if (msg === undefined) {
+      if (p.port.closed) return E.left(sysError('EPIPE', 'CORECV', 'coport is closed and drained'));
+      c.sync(call.thread, p.port, PollEvent.RERR);
+      return E.left(sysError('EAGAIN', 'CORECV', 'queue empty'));
+    }
+    c.sync(call.thread, p.port, 0, PollEvent.RERR);
+    const att = msg.attachments;
+    return E.right({
+      msg: msg.view,
+      len: msg.len,
+      count: att.length,
+      att0: att[0]?.cap,
+      att1: att[1]?.cap,
+      att2: att[2]?.cap,
+      att3: att[3]?.cap,
+      kind0: att[0]?.kind ?? 0,
+      kind1: att[1]?.kind ?? 0,
+      kind2: att[2]?.kind ?? 0,
+      kind3: att[3]?.kind ?? 0,
+    });
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * The ports of one coport type: records in ipcd memory, slots recycled with generations, and
+ * the TokenMint that seals handles. Handles are tokens (slot, generation, rights) sealed with
+ * the type's otype, so a handle to a closed port never names its slot's next occupant.
+ */
+import { type Capability, type CapMachine } from '@comsg/capmachine';
+import { SlotTable, type OpenedToken, type TokenMint } from '@comsg/abi';
+import { type CoportTypeName } from '../protocol/types.js';
+import { RECORD_BYTES, Rec, Status } from './port-record.js';
+
+export interface PortSlot {
+  readonly slot: number;
+  readonly gen: number;
+  readonly rec: Capability;
+  /** ipcd-private: the region behind the ring (COCHANNEL). */
+  ring?: { readonly free: () => void };
+  closed: boolean;
+}
+
+/** A port resolved from a handle: its record and the rights the handle carries. */
+export interface ResolvedPort {
+  readonly slot: number;
+  readonly gen: number;
+  readonly rec: Capability;
+  readonly rights: number;
+}
+
+export class PortTable {
+  readonly slots: SlotTable<PortSlot>;
+  readonly #m: CapMachine;
+  readonly #records: Capability;
+
+  constructor(
+    machine: CapMachine,
+    readonly type: CoportTypeName,
+    records: Capability,
+    readonly mint: TokenMint,
+    readonly capacity: number,
+  ) {
+    this.#m = machine;
+    this.#records = records;
+    this.slots = new SlotTable<PortSlot>(capacity);
+  }
+
+  static recordBytes(ports: number): number {
+    return ports * RECORD_BYTES;
+  }
+
+  record(slot: number): Capability {
+    return this.#m.restrict(this.#records, BigInt(slot * RECORD_BYTES), BigInt(RECORD_BYTES));
+  }
+
+  /** Occupy a slot and initialise its record; undefined when every slot is taken. */
+  allocate(init: { events: number; capacity: number; buf?: Capability }): PortSlot | undefined {
+    const claim = this.slots.claim();
+    if (claim === undefined) return undefined;
+    const m = this.#m;
+    const rec = this.record(claim.slot);
+    m.storeI32(rec, Rec.STATUS, Status.OPEN);
+    m.storeI32(rec, Rec.CLOSED, 0);
+    m.storeI32(rec, Rec.EVENTS, init.events);
+    for (const off of [Rec.LENGTH, Rec.START, Rec.END, Rec.RESULT, Rec.SENDERS]) m.storeI32(rec, off, 0);
+    m.storeI32(rec, Rec.CAPACITY, init.capacity);
+    m.storeI32(rec, Rec.GEN, claim.gen);
+    if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
+    else m.storeU64(rec, Rec.BUF, 0n), m.storeU64(rec, Rec.BUF + 8, 0n);
+    const port: PortSlot = { slot: claim.slot, gen: claim.gen, rec, closed: false };
+    this.slots.put(port);
+    return port;
+  }
+
+  /** Retire the slot: the record's generation moves on, so every old handle is stale. */
+  free(port: PortSlot): void {
+    this.#m.storeI32(port.rec, Rec.GEN, port.gen + 1);
+    this.#m.storeU64(port.rec, Rec.BUF, 0n);
+    this.#m.storeU64(port.rec, Rec.BUF + 8, 0n);
+    port.ring?.free();
+    this.slots.release(port);
+  }
+
+  handle(port: PortSlot, rights: number): Capability {
+    return this.mint.mint(port.slot, port.gen, rights);
+  }
+
+  /** Daemon side: a sealed handle of this type → its live slot. */
+  open(handle: unknown): { port: PortSlot; rights: number } | undefined {
+    const t = this.mint.open(handle);
+    if (t === undefined) return undefined;
+    const port = this.slots.get(t.slot, t.gen);
+    return port === undefined ? undefined : { port, rights: t.perms };
+  }
+
+  /**
+   * Client side (inside CInvoke): an unsealed token → its record, checked against the
+   * generation stored in memory (no JS state of ipcd's involved). `stale` = the port is gone.
+   */
+  resolve(token: OpenedToken | undefined): ResolvedPort | 'invalid' | 'stale' {
+    if (token === undefined || token.slot >= this.capacity) return 'invalid';
+    const rec = this.record(token.slot);
+    if (this.#m.loadI32(rec, Rec.GEN) !== token.gen) return 'stale';
+    return { slot: token.slot, gen: token.gen, rec, rights: token.perms };
+  }
+}
