@@ -3,46 +3,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { AddressSpace, COSETUP_COCALL, Perm, bootMicrokernel, cocall, startService, waitExit, type CoProcessContext, type SysError } from '@comsg/libcoproc';
 import { ccbInstall, ccbRegister, cocreate, codiscover, coinsert, colisten, coprocInit, coselect, provideService, type UkernThread } from '@comsg/libcomsg';
 import { ARGS_SIZE, Op } from '@comsg/abi';
+import { ok, tagOf, until, withKernel } from './_kernel.js';
 
-function ok<T>(e: E.Either<SysError, T>): T {
-  if (E.isLeft(e)) throw new Error(`${e.left._tag} in ${e.left.op}: ${e.left.message}`);
-  return e.right;
-}
-const tagOf = <T>(e: E.Either<SysError, T>): string => (E.isLeft(e) ? e.left._tag : 'ok');
-
-/** Wait (in virtual time) until `pred` holds; throws after `limitMs` instead of spinning forever. */
-async function until(ctx: CoProcessContext, pred: () => boolean, limitMs = 10_000, step = 1): Promise<void> {
-  const start = ctx.now();
-  while (!pred()) {
-    if (ctx.now() - start > limitMs) throw new Error('condition not reached in time');
-    await ctx.thread.sleep(step);
-  }
-}
-
-/** Boot a microkernel, run `body` as a program with a session, return what it returned. */
-async function withKernel<T>(body: (ctx: CoProcessContext, k: UkernThread, space: AddressSpace, kernel: ReturnType<typeof bootMicrokernel>) => Promise<T>, options: Parameters<typeof bootMicrokernel>[1] = {}): Promise<T> {
-  const space = AddressSpace.create({ stdout: () => {} });
-  const kernel = bootMicrokernel(space, options);
-  ok(await kernel.ready);
-  let result: { v: T } | { e: unknown } | undefined;
-  const h = space.spawn({
-    name: 'test-program',
-    main: async (ctx) => {
-      try {
-        const k = ok(await coprocInit(ctx));
-        result = { v: await body(ctx, k, space, kernel) };
-      } catch (e) {
-        result = { e };
-      }
-    },
-  });
-  await space.run();
-  await h.exited;
-  await space.shutdown();
-  if (result === undefined) throw new Error('program did not finish');
-  if ('e' in result) throw result.e;
-  return result.v;
-}
 
 test('boot: coprocd starts nsd, coserviced, coeventd, ipcd in order and publishes every op in root', async (t) => {
   const events: string[] = [];

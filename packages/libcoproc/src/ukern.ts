@@ -26,6 +26,8 @@ export class Ukern {
   readonly #boot: { COINSERT: Capability; COSELECT: Capability; CODISCOVER: Capability };
   /** Coservice handles found per op name (process-wide cache). */
   readonly #services = new Map<string, Capability>();
+  /** Capabilities libraries cache per session (e.g. coport entries), by a key of their choice. */
+  readonly cache = new Map<string, Capability>();
   readonly #threads = new WeakMap<CoThread, UkernThread>();
 
   /** @internal use coprocInit */

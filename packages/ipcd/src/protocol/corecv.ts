@@ -3,14 +3,15 @@ import { OptionalCapC, Reg, TaggedCapC, defineOp } from '@comsg/abi';
 
 /**
  * COCARRIER receive: dequeue one message. The reply is a read-only (LOAD-only) capability
- * bounded to ipcd's copy, valid until COPORT_MSG_FREE, close, or the receiver's exit.
+ * bounded to ipcd's copy, valid until COPORT_MSG_FREE, close, or the receiver's exit. With
+ * `max` > 0 a head message longer than `max` is refused (EMSGSIZE) and stays queued.
  */
 export const corecv = defineOp({
   name: 'CORECV',
   daemon: 'ipcd',
   summary: 'COCARRIER: dequeue a message; returns a read-only capability to ipcd\'s copy',
-  args: t.type({ port: TaggedCapC }),
-  argSlots: { port: Reg.c0 },
+  args: t.type({ port: TaggedCapC, max: t.number }),
+  argSlots: { port: Reg.c0, max: Reg.i0 },
   result: t.type({
     msg: OptionalCapC,
     len: t.number,
@@ -37,5 +38,5 @@ export const corecv = defineOp({
     kind2: Reg.i4,
     kind3: Reg.i5,
   },
-  errors: ['EACCES', 'EAGAIN', 'EPIPE', 'EOPNOTSUPP'],
+  errors: ['EACCES', 'EAGAIN', 'EPIPE', 'EOPNOTSUPP', 'EMSGSIZE'],
 });

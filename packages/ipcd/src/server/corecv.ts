@@ -7,12 +7,16 @@ import type { Ipcd } from './ipcd.js';
 
 /** COCARRIER receive: the head message goes to the caller, who must free it. */
 export function serveCorecv(ipcd: Ipcd): OpBinding {
-  return bind(corecv, ({ port }, call) => {
+  return bind(corecv, ({ port, max }, call) => {
     const p = ipcd.open(port);
     if (p === undefined) return E.left(sysError('EINVAL', 'CORECV', 'not a live coport handle'));
     if (p.table.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'CORECV', `${p.table.type} data does not go through ipcd`));
     if ((p.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'CORECV', 'handle lacks RECV'));
     const c = ipcd.carrier;
+    const head = c.of(p.port).queue[0];
+    if (head !== undefined && max > 0 && head.len > max) {
+      return E.left(sysError('EMSGSIZE', 'CORECV', `next message is ${head.len} bytes; the buffer holds ${max}`));
+    }
     const msg = c.take(p.port, call.callerPid);
     if (msg === undefined) {
       if (p.port.closed) return E.left(sysError('EPIPE', 'CORECV', 'coport is closed and drained'));

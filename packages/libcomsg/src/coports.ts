@@ -1,0 +1,345 @@
+/**
+ * Coports for programs (spec §9.5): open, close, send, receive, poll, restrict. COCHANNEL and
+ * COPIPE data never enters the microkernel: the library CInvokes the type's entry (ipcd's code,
+ * sealed by ipcd) with the port handle, and the copy runs on the caller's thread. COCARRIER
+ * sends and receives are ipcd calls. Every function returns `Either<ComsgError, T>` (a Promise
+ * where it may wait); every wait takes `timeoutMs` (0 = do not wait, negative = no limit).
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { Capability, Perm, isCapabilityFault, sysError, type SysError } from '@comsg/capmachine';
+import {
+  AttachmentType,
+  COPORT_TYPES,
+  CoportRight,
+  MAX_ATTACHMENTS,
+  PollEvent,
+  coclose as cocloseOp,
+  coopen as coopenOp,
+  coportEntry,
+  coportMsgFree as coportMsgFreeOp,
+  corecv as corecvOp,
+  cosend as cosendOp,
+  type AttachmentTypeName,
+  type CoportTypeName,
+  type EntryRequest,
+  type EntryResults,
+  type PortInfo,
+} from '@comsg/ipcd/protocol';
+import type { UkernThread } from '@comsg/libcoproc';
+import { codelete, coinsert, type ComsgError } from './namespaces.js';
+
+export { CoportRight, PollEvent, type CoportTypeName, type PortInfo };
+
+export interface WaitOptions {
+  /** 0 = fail at once with EAGAIN/EWOULDBLOCK; negative = no limit. */
+  readonly timeoutMs?: number;
+}
+
+const entryKey = (type: CoportTypeName) => `coport-entry:${type}`;
+
+/** The entry for a type, fetched from ipcd once per session. */
+async function entryOfType(k: UkernThread, type: CoportTypeName): Promise<E.Either<ComsgError, Capability>> {
+  const cached = k.session.cache.get(entryKey(type));
+  if (cached !== undefined) return E.right(cached);
+  const r = await k.call(coportEntry, { type });
+  if (E.isLeft(r)) return r;
+  k.session.cache.set(entryKey(type), r.right.entry);
+  return E.right(r.right.entry);
+}
+
+/** A port's type and entry, recognised by its otype (entries share their type's otype). */
+async function entryOf(k: UkernThread, port: unknown, op: string): Promise<E.Either<ComsgError, { type: CoportTypeName; entry: Capability; port: Capability }>> {
+  if (!Capability.is(port) || !port.tag || !port.sealed) return E.left(sysError('EINVAL', op, 'not a coport handle'));
+  const match = () => {
+    for (const type of COPORT_TYPES) {
+      const entry = k.session.cache.get(entryKey(type));
+      if (entry !== undefined && entry.otype === port.otype) return { type, entry, port };
+    }
+    return undefined;
+  };
+  const known = match();
+  if (known !== undefined) return E.right(known);
+  for (const type of COPORT_TYPES) {
+    if (k.session.cache.has(entryKey(type))) continue;
+    const r = await entryOfType(k, type);
+    if (E.isLeft(r)) return r;
+  }
+  const found = match();
+  return found === undefined ? E.left(sysError('EINVAL', op, 'not a coport handle')) : E.right(found);
+}
+
+/** CInvoke the entry; a fault means the handle does not belong to it. */
+function invoke<R extends EntryRequest>(k: UkernThread, entry: Capability, port: Capability, req: R): EntryResults[R['op']] | SysError {
+  try {
+    return k.session.ctx.machine.cinvoke(entry, port, req) as EntryResults[R['op']];
+  } catch (e) {
+    if (isCapabilityFault(e)) return sysError('EINVAL', req.op, `not a usable coport handle: ${e.message}`);
+    throw e;
+  }
+}
+
+function isSysError(x: unknown): x is SysError {
+  return typeof x === 'object' && x !== null && '_tag' in x && 'errno' in x && !('right' in x) && !('left' in x);
+}
+
+export interface OpenOptions {
+  /** COCHANNEL ring size in bytes (default 4096). */
+  readonly capacity?: number;
+}
+
+/** coopen: a fresh port handle with every right (RECV, SEND, CLOSE). */
+export async function openCoport(k: UkernThread, type: CoportTypeName, options: OpenOptions = {}): Promise<E.Either<ComsgError, Capability>> {
+  if (!COPORT_TYPES.includes(type)) return E.left(sysError('EINVAL', 'coopen', `unknown coport type ${String(type)}`));
+  const capacity = options.capacity ?? 0;
+  if (!Number.isInteger(capacity) || capacity < 0) return E.left(sysError('EINVAL', 'coopen', 'capacity must be a non-negative integer'));
+  const r = await k.call(coopenOp, { type, capacity });
+  if (E.isLeft(r)) return r;
+  k.session.cache.set(entryKey(type), r.right.entry);
+  return E.right(r.right.port);
+}
+
+/**
+ * open_named_coport: open a port and insert it as `name` in `ns`. If the insert fails the port
+ * is closed again and the insert's error returned.
+ */
+export async function openNamedCoport(
+  k: UkernThread,
+  name: string,
+  type: CoportTypeName,
+  ns: Capability,
+  options: OpenOptions = {},
+): Promise<E.Either<ComsgError, { port: Capability; nsobj: Capability }>> {
+  const port = await openCoport(k, type, options);
+  if (E.isLeft(port)) return port;
+  const entry = await coinsert(k, name, 'COPORT', port.right, ns);
+  if (E.isLeft(entry)) {
+    await coclose(k, port.right);
+    return entry;
+  }
+  return E.right({ port: port.right, nsobj: entry.right });
+}
+
+/** coclose (needs CLOSE). Senders then get EPIPE; receivers drain what is left, then EPIPE. */
+export async function coclose(k: UkernThread, port: Capability): Promise<E.Either<ComsgError, void>> {
+  if (!Capability.is(port) || !port.tag) return E.left(sysError('EINVAL', 'coclose', 'not a coport handle'));
+  const r = await k.call(cocloseOp, { port });
+  return E.map(() => undefined)(r);
+}
+
+/** Close the port and delete its namespace entry (the usual end of open_named_coport). */
+export async function cocloseNamed(k: UkernThread, named: { port: Capability; nsobj: Capability }, ns: Capability): Promise<E.Either<ComsgError, void>> {
+  const c = await coclose(k, named.port);
+  const d = await codelete(k, named.nsobj, ns);
+  return E.isLeft(c) ? c : d;
+}
+
+function defaultTimeout(type: CoportTypeName, options: WaitOptions): number {
+  return options.timeoutMs ?? (type === 'COPIPE' ? -1 : 0);
+}
+
+/**
+ * cosend `len` bytes from `buf`. COCHANNEL: all or nothing into the ring (EWOULDBLOCK when it
+ * does not fit). COPIPE: straight into a waiting receiver's buffer (waits by default).
+ * COCARRIER: ipcd queues a copy (EAGAIN when the queue is full). Returns the bytes sent.
+ */
+export async function cosend(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
+  const e = await entryOf(k, port, 'cosend');
+  if (E.isLeft(e)) return e;
+  const { type, entry } = e.right;
+  const timeoutMs = defaultTimeout(type, options);
+  if (type === 'COCARRIER') return carrierSend(k, port, entry, buf, len, [], timeoutMs);
+  const r = timeoutMs === 0 ? invoke(k, entry, port, { op: 'send', buf, len, thread: k.thread }) : await invoke(k, entry, port, { op: 'sendWait', buf, len, thread: k.thread, timeoutMs });
+  return isSysError(r) ? E.left(r) : r;
+}
+
+/**
+ * corecv into `buf` (at most `len` bytes). COCHANNEL: what is there, up to `len` (EAGAIN when
+ * empty). COPIPE: publishes `buf` and waits for a sender. COCARRIER: the next message is
+ * copied into `buf` and freed (EMSGSIZE, message kept queued, if it is longer than `len`).
+ * Returns the bytes received.
+ */
+export async function corecv(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
+  const e = await entryOf(k, port, 'corecv');
+  if (E.isLeft(e)) return e;
+  const { type, entry } = e.right;
+  const timeoutMs = defaultTimeout(type, options);
+  if (type === 'COCARRIER') {
+    if (!Capability.is(buf) || !buf.tag || !buf.has(Perm.STORE) || !Number.isInteger(len) || len <= 0) {
+      return E.left(sysError('EINVAL', 'corecv', 'need a writable buffer and a positive length'));
+    }
+    const msg = await carrierRecv(k, port, entry, len, timeoutMs);
+    if (E.isLeft(msg)) return msg;
+    const m = k.session.ctx.machine;
+    const copied = m.attempt((mm) => mm.copy(buf, 0, msg.right.msg, 0, msg.right.len, true));
+    const freed = await coportMsgFree(k, port, msg.right.msg);
+    if (E.isLeft(copied)) return E.left(sysError('EFAULT', 'corecv', copied.left.message));
+    return E.isLeft(freed) ? freed : E.right(msg.right.len);
+  }
+  const r = timeoutMs === 0 && type === 'COCHANNEL' ? invoke(k, entry, port, { op: 'recv', buf, len, thread: k.thread }) : await invoke(k, entry, port, { op: 'recvWait', buf, len, thread: k.thread, timeoutMs });
+  return isSysError(r) ? E.left(r) : r;
+}
+
+export interface Attachment {
+  readonly cap: Capability;
+  readonly kind: AttachmentTypeName;
+}
+
+/** A received COCARRIER message: read it in place through `msg` (LOAD only), then free it. */
+export interface CarrierMessage {
+  readonly msg: Capability;
+  readonly len: number;
+  readonly attachments: readonly Attachment[];
+}
+
+/** cosend_oob: a COCARRIER message with up to four attachments (coports, reservations, coevents). */
+export async function cosendOob(
+  k: UkernThread,
+  port: Capability,
+  buf: Capability,
+  len: number,
+  attachments: readonly Attachment[],
+  options: WaitOptions = {},
+): Promise<E.Either<ComsgError, number>> {
+  const e = await entryOf(k, port, 'cosend_oob');
+  if (E.isLeft(e)) return e;
+  if (e.right.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'cosend_oob', 'attachments travel on COCARRIER only'));
+  return carrierSend(k, port, e.right.entry, buf, len, attachments, options.timeoutMs ?? 0);
+}
+
+/** corecv_oob: the next COCARRIER message, zero-copy, with its attachments. Free it when done. */
+export async function corecvOob(k: UkernThread, port: Capability, options: WaitOptions & { max?: number } = {}): Promise<E.Either<ComsgError, CarrierMessage>> {
+  const e = await entryOf(k, port, 'corecv_oob');
+  if (E.isLeft(e)) return e;
+  if (e.right.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'corecv_oob', 'attachments travel on COCARRIER only'));
+  return carrierRecv(k, port, e.right.entry, options.max ?? 0, options.timeoutMs ?? 0);
+}
+
+/** coport_msg_free: give a received message back; its capability stops working. */
+export async function coportMsgFree(k: UkernThread, port: Capability, msg: Capability): Promise<E.Either<ComsgError, void>> {
+  if (!Capability.is(port) || !port.tag || !Capability.is(msg) || !msg.tag) return E.left(sysError('EINVAL', 'coport_msg_free', 'need a port and a message capability'));
+  const r = await k.call(coportMsgFreeOp, { port, msg });
+  return E.map(() => undefined)(r);
+}
+
+async function carrierSend(
+  k: UkernThread,
+  port: Capability,
+  entry: Capability,
+  buf: Capability,
+  len: number,
+  attachments: readonly Attachment[],
+  timeoutMs: number,
+): Promise<E.Either<ComsgError, number>> {
+  if (!Capability.is(buf) || !buf.tag || buf.sealed || !Number.isInteger(len) || len <= 0) return E.left(sysError('EINVAL', 'cosend', 'need a readable buffer and a positive length'));
+  if (!Array.isArray(attachments) || attachments.length > MAX_ATTACHMENTS) return E.left(sysError('EINVAL', 'cosend', `at most ${MAX_ATTACHMENTS} attachments`));
+  const m = k.session.ctx.machine;
+  // ipcd gets a read-only view bounded to the message (it can neither write our buffer nor load capabilities from it).
+  const view = m.attempt((mm) => {
+    const b = mm.setBoundsExact(buf, BigInt(Math.min(len, Number(buf.top - buf.address))));
+    return mm.andPerm(b.tag ? b : buf, Perm.LOAD | Perm.GLOBAL);
+  });
+  if (E.isLeft(view)) return E.left(sysError('EINVAL', 'cosend', view.left.message));
+  const kinds = attachments.map((a: Attachment) => (a.kind in AttachmentType ? AttachmentType[a.kind] : -1));
+  const args = {
+    port,
+    msg: view.right,
+    len,
+    count: attachments.length,
+    att0: attachments[0]?.cap,
+    att1: attachments[1]?.cap,
+    att2: attachments[2]?.cap,
+    att3: attachments[3]?.cap,
+    kind0: kinds[0] ?? 0,
+    kind1: kinds[1] ?? 0,
+    kind2: kinds[2] ?? 0,
+    kind3: kinds[3] ?? 0,
+  };
+  return waitingLoop(k, port, entry, PollEvent.OUT | PollEvent.CLOSED, timeoutMs, async () => E.map((v: { queued: number }) => v.queued)(await k.call(cosendOp, args)));
+}
+
+async function carrierRecv(k: UkernThread, port: Capability, entry: Capability, max: number, timeoutMs: number): Promise<E.Either<ComsgError, CarrierMessage>> {
+  return waitingLoop(k, port, entry, PollEvent.IN | PollEvent.CLOSED, timeoutMs, async () => {
+    const r = await k.call(corecvOp, { port, max });
+    if (E.isLeft(r)) return r;
+    const v = r.right;
+    if (v.msg === undefined) return E.left(sysError('EDEFECT', 'corecv', 'ipcd returned no message'));
+    const caps = [v.att0, v.att1, v.att2, v.att3];
+    const kinds = [v.kind0, v.kind1, v.kind2, v.kind3];
+    const names = Object.keys(AttachmentType) as AttachmentTypeName[];
+    const attachments: Attachment[] = [];
+    for (let i = 0; i < Math.min(v.count, MAX_ATTACHMENTS); i++) {
+      const cap = caps[i];
+      if (cap !== undefined) attachments.push({ cap, kind: names.find((n) => AttachmentType[n] === kinds[i]) ?? 'INVALID' });
+    }
+    return E.right({ msg: v.msg, len: v.len, attachments });
+  });
+}
+
+/** Retry a COCARRIER call while it says EAGAIN, sleeping in copoll on `events` in between. */
+async function waitingLoop<T>(
+  k: UkernThread,
+  port: Capability,
+  entry: Capability,
+  events: number,
+  timeoutMs: number,
+  attempt: () => Promise<E.Either<ComsgError, T>>,
+): Promise<E.Either<ComsgError, T>> {
+  const thread = k.thread;
+  const due = timeoutMs < 0 ? Infinity : thread.now() + timeoutMs;
+  for (;;) {
+    const r = await attempt();
+    if (E.isRight(r) || r.left._tag !== 'EAGAIN' || timeoutMs === 0) return r;
+    const left = due === Infinity ? -1 : Math.max(0, due - thread.now());
+    if (left === 0) return E.left(sysError('ETIMEDOUT', r.left.op, `no progress within ${timeoutMs} ms`));
+    const p = invoke(k, entry, port, { op: 'poll', entries: [{ port, events }], thread, timeoutMs: left });
+    if (isSysError(p)) return E.left(p);
+    const polled = await p;
+    if (E.isLeft(polled)) return polled;
+  }
+}
+
+export interface PollEntry {
+  readonly port: Capability;
+  /** PollEvent bits wanted. */
+  readonly events: number;
+}
+
+export interface PollResult {
+  /** Entries with a non-empty revents. */
+  readonly ready: number;
+  /** requested ∩ current, per entry. */
+  readonly revents: readonly number[];
+}
+
+/**
+ * copoll on ports of any type: returns as soon as one entry has a requested event, or after
+ * `timeoutMs` (0 = just look, negative = no limit) with `ready` = 0. Close wakes pollers.
+ */
+export async function copoll(k: UkernThread, entries: readonly PollEntry[], timeoutMs: number): Promise<E.Either<ComsgError, PollResult>> {
+  if (!Array.isArray(entries) || entries.length === 0) return E.left(sysError('EINVAL', 'copoll', 'need at least one entry'));
+  const first = await entryOf(k, entries[0]?.port, 'copoll');
+  if (E.isLeft(first)) return first;
+  for (const e of entries.slice(1)) {
+    const ok = await entryOf(k, e?.port, 'copoll');
+    if (E.isLeft(ok)) return ok;
+  }
+  const p = invoke(k, first.right.entry, first.right.port, { op: 'poll', entries, thread: k.thread, timeoutMs });
+  if (isSysError(p)) return E.left(p);
+  return E.map((revents: number[]) => ({ ready: revents.filter((r) => r !== 0).length, revents }))(await p);
+}
+
+/** Derive a handle with fewer rights (e.g. send-only for producers). Rights never grow. */
+export async function corestrict(k: UkernThread, port: Capability, rights: number): Promise<E.Either<ComsgError, Capability>> {
+  const e = await entryOf(k, port, 'corestrict');
+  if (E.isLeft(e)) return e;
+  const r = invoke(k, e.right.entry, port, { op: 'restrict', rights });
+  return isSysError(r) ? E.left(r) : r;
+}
+
+/** Type, rights, state and fill level of a port (copipe_ready = COPIPE with OUT set). */
+export async function coportInfo(k: UkernThread, port: Capability): Promise<E.Either<ComsgError, PortInfo>> {
+  const e = await entryOf(k, port, 'coport_info');
+  if (E.isLeft(e)) return e;
+  const r = invoke(k, e.right.entry, port, { op: 'info' });
+  return isSysError(r) ? E.left(r) : r;
+}
