@@ -1,2 +1,0 @@
-import { type Program } from '@comsg/libcoproc';
-export declare const clockClient: Program;

@@ -1,1 +1,0 @@
-export declare function runClocksExample(print?: (line: string) => void): Promise<number>;
