@@ -10,5 +10,5 @@ export const coportMsgFree = defineOp({
   argSlots: { port: Reg.c0, msg: Reg.c1 },
   result: t.type({}),
   resultSlots: {},
-  errors: ['EACCES', 'ENOENT', 'EOPNOTSUPP'],
+  errors: ['EACCES', 'ENOENT', 'EOPNOTSUPP', 'EPIPE'],
 });

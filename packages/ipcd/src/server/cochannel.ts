@@ -17,7 +17,7 @@ export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort,
   const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
-  if (m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
+  if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
   const cap = m.loadI32(rec, Rec.CAPACITY);
   if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
   if (m.loadI32(rec, Rec.LENGTH) + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
@@ -45,6 +45,7 @@ export function channelRecv(m: CapMachine, thread: CoThread, port: ResolvedPort,
   const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
+  if (m.loadI32(rec, Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone'));
   if (!acquire(m, rec, Status.OPEN)) return E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
   const r = guarded('corecv', () => {
     const held = m.loadI32(rec, Rec.LENGTH);

@@ -20,7 +20,7 @@ export function pipeSend(m: CapMachine, thread: CoThread, port: ResolvedPort, bu
   const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
-  if (m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
+  if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
   if (!acquire(m, rec, Status.READY)) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
   const dst = m.loadCap(rec, Rec.BUF);
   if (BigInt(len) > dst.length) {

@@ -7,8 +7,9 @@ import type { Ipcd } from './ipcd.js';
 /** Free a received message: only its receiver may; the memory is revoked, then reused. */
 export function serveCoportMsgFree(ipcd: Ipcd): OpBinding {
   return bind(coportMsgFree, ({ port, msg }, call) => {
-    const p = ipcd.open(port);
-    if (p === undefined) return E.left(sysError('EINVAL', 'COPORT_MSG_FREE', 'not a live coport handle'));
+    const opened = ipcd.open(port, 'COPORT_MSG_FREE');
+    if (E.isLeft(opened)) return opened;
+    const p = opened.right;
     if (p.table.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'COPORT_MSG_FREE', 'only COCARRIER messages are freed'));
     const found = ipcd.carrier.of(p.port).outstanding.get(msg.baseNumber);
     if (found === undefined || found.view.address !== msg.address || !ipcd.machine.isLive(msg)) {

@@ -8,8 +8,9 @@ import type { Ipcd } from './ipcd.js';
 /** COCARRIER receive: the head message goes to the caller, who must free it. */
 export function serveCorecv(ipcd: Ipcd): OpBinding {
   return bind(corecv, ({ port, max }, call) => {
-    const p = ipcd.open(port);
-    if (p === undefined) return E.left(sysError('EINVAL', 'CORECV', 'not a live coport handle'));
+    const opened = ipcd.open(port, 'CORECV');
+    if (E.isLeft(opened)) return opened;
+    const p = opened.right;
     if (p.table.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'CORECV', `${p.table.type} data does not go through ipcd`));
     if ((p.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'CORECV', 'handle lacks RECV'));
     const c = ipcd.carrier;

@@ -13,8 +13,9 @@ import type { Ipcd } from './ipcd.js';
 export function serveCosend(ipcd: Ipcd): OpBinding {
   const m = ipcd.machine;
   return bind(cosend, (a, call) => {
-    const p = ipcd.open(a.port);
-    if (p === undefined) return E.left(sysError('EINVAL', 'COSEND', 'not a live coport handle'));
+    const opened = ipcd.open(a.port, 'COSEND');
+    if (E.isLeft(opened)) return opened;
+    const p = opened.right;
     if (p.table.type !== 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'COSEND', `${p.table.type} data does not go through ipcd`));
     if ((p.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'COSEND', 'handle lacks SEND'));
     if (p.port.closed) return E.left(sysError('EPIPE', 'COSEND', 'coport is closed'));
@@ -62,7 +63,7 @@ function attachments(ipcd: Ipcd, a: SendArgs): Attachment[] | SysError<'EINVAL'>
     const kind = kinds[i]!;
     if (!Capability.is(cap) || !cap.tag) return sysError('EINVAL', 'COSEND', `attachment ${i} is not a capability`);
     if (kind === AttachmentType.COPORT) {
-      if (ipcd.open(cap) === undefined) return sysError('EINVAL', 'COSEND', `attachment ${i} is not a live coport`);
+      if (E.isLeft(ipcd.open(cap, 'COSEND'))) return sysError('EINVAL', 'COSEND', `attachment ${i} is not a live coport`);
     } else if (kind === AttachmentType.RESERVATION || kind === AttachmentType.COEVENT) {
       if (!cap.sealed) return sysError('EINVAL', 'COSEND', `attachment ${i} must be a sealed handle`);
     } else {

@@ -73,14 +73,18 @@ export class Ipcd {
     return E.right(new Ipcd(m, lim, tables, arena, carrier, entries));
   }
 
-  /** A handle of any coport type → its table and live slot. */
-  open(handle: unknown): { table: PortTable; port: PortSlot; rights: number } | undefined {
+  /**
+   * A handle of any coport type → its table and live slot; a handle to a port that was closed
+   * and released is EPIPE, anything else EINVAL.
+   */
+  open(handle: unknown, op: string): E.Either<SysError<'EINVAL' | 'EPIPE'>, { table: PortTable; port: PortSlot; rights: number }> {
     for (const table of Object.values(this.tables)) {
       if (!table.mint.owns(handle)) continue;
       const r = table.open(handle);
-      return r === undefined ? undefined : { table, ...r };
+      if (r === 'stale') return E.left(sysError('EPIPE', op, 'the coport was closed'));
+      return r === undefined ? E.left(sysError('EINVAL', op, 'not a coport handle')) : E.right({ table, ...r });
     }
-    return undefined;
+    return E.left(sysError('EINVAL', op, 'not a coport handle'));
   }
 
   /** Mark a port closed: no more sends, every waiter wakes; received carrier messages are freed. */

@@ -82,12 +82,12 @@ export class PortTable {
     return this.mint.mint(port.slot, port.gen, rights);
   }
 
-  /** Daemon side: a sealed handle of this type → its live slot. */
-  open(handle: unknown): { port: PortSlot; rights: number } | undefined {
+  /** Daemon side: a sealed handle of this type → its live slot, or `stale` if that port is gone. */
+  open(handle: unknown): { port: PortSlot; rights: number } | 'stale' | undefined {
     const t = this.mint.open(handle);
-    if (t === undefined) return undefined;
+    if (t === undefined || t.slot >= this.capacity) return undefined;
     const port = this.slots.get(t.slot, t.gen);
-    return port === undefined ? undefined : { port, rights: t.perms };
+    return port === undefined ? 'stale' : { port, rights: t.perms };
   }
 
   /**
