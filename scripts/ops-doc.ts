@@ -5,9 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { renderOpTable, type AnyOpDecl } from '@comsg/abi';
 import { nsdOps } from '@comsg/namespaced/protocol';
+import { ipcdOps } from '@comsg/ipcd/protocol';
 import { bootReport, ccbInstall, ccbRegister, codiscover, codiscover2, colisten, coprocInit, coprovide, coprovide2 } from '@comsg/coprocd/protocol';
 
-export const ALL_OPS: readonly AnyOpDecl[] = [...nsdOps, coprovide, coprovide2, codiscover, codiscover2, colisten, ccbRegister, ccbInstall, coprocInit, bootReport];
+export const ALL_OPS: readonly AnyOpDecl[] = [...nsdOps, coprovide, coprovide2, codiscover, codiscover2, colisten, ccbRegister, ccbInstall, coprocInit, bootReport, ...ipcdOps];
 
 export function renderOpsDoc(): string {
   return `# Microkernel ops
