@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm } from '@comsg/libcoproc';
-import { coclose, coprocInit, copoll, coportInfo, coportMsgFree, corecv, corecvOob, corestrict, cosend, cosendOob, openCoport, CoportRight, PollEvent } from '@comsg/libcomsg';
+import { coclose, cocreate, coinsert, coprocInit, copoll, coportInfo, coportMsgFree, corecv, corecvOob, corestrict, cosend, cosendOob, openCoport, CoportRight, PollEvent } from '@comsg/libcomsg';
 import { ok, tagOf, withKernel } from './_kernel.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -261,5 +261,76 @@ test('COCARRIER messages: only the receiver frees; close and receiver exit revok
     ok(await coclose(k, car));
     t.false(m.isLive(mine.msg), 'close revokes what was received before it');
     t.is(ok(await corecv(k, car, buf, 64)), 8, 'the last queued message still drains');
+  });
+});
+
+test('waiting variants: a full channel blocks the sender until a receiver makes room; timeouts expire', async (t) => {
+  await withKernel(async (ctx, k) => {
+    const buf = ok(ctx.malloc(64));
+    const chan = ok(await openCoport(k, 'COCHANNEL', { capacity: 8 }));
+    ok(await cosend(k, chan, buf, 8));
+    t.is(tagOf(await cosend(k, chan, buf, 4, { timeoutMs: 20 })), 'ETIMEDOUT');
+    let sent = '';
+    ctx.spawnThread('sender', async (th) => {
+      sent = tagOf(await cosend(ok(k.session.on(th)), chan, buf, 4, { timeoutMs: -1 }));
+    });
+    await ctx.thread.sleep(10);
+    t.is(sent, '', 'still blocked');
+    t.is(ok(await corecv(k, chan, buf, 4)), 4);
+    await ctx.thread.sleep(1);
+    t.is(sent, 'ok');
+    // An empty channel: a waiting receive times out, a poll with a timeout reports nothing ready.
+    ok(await corecv(k, chan, buf, 64));
+    const before = ctx.now();
+    t.is(tagOf(await corecv(k, chan, buf, 4, { timeoutMs: 30 })), 'ETIMEDOUT');
+    t.is(ctx.now() - before, 30);
+    t.is(ok(await copoll(k, [{ port: chan, events: PollEvent.IN }], 15)).ready, 0);
+  });
+});
+
+test('copoll across types; COPIPE reports OUT while a receiver waits (copipe_ready)', async (t) => {
+  await withKernel(async (ctx, k) => {
+    const buf = ok(ctx.malloc(64));
+    const pipe = ok(await openCoport(k, 'COPIPE'));
+    const chan = ok(await openCoport(k, 'COCHANNEL'));
+    const car = ok(await openCoport(k, 'COCARRIER'));
+    const entries = [
+      { port: pipe, events: PollEvent.OUT },
+      { port: chan, events: PollEvent.IN },
+      { port: car, events: PollEvent.IN },
+    ];
+    t.deepEqual(ok(await copoll(k, entries, 0)).revents, [0, 0, 0]);
+    ctx.spawnThread('pipe-receiver', async (th) => {
+      await corecv(ok(k.session.on(th)), pipe, buf, 16, { timeoutMs: 1000 });
+    });
+    const r = ok(await copoll(k, entries, -1));
+    t.deepEqual(r.revents, [PollEvent.OUT, 0, 0]);
+    t.is(ok(await coportInfo(k, pipe)).events & PollEvent.OUT, PollEvent.OUT);
+    ok(await cosend(k, pipe, buf, 4, { timeoutMs: 0 }));
+    ctx.spawnThread('carrier-sender', async (th) => {
+      await th.sleep(7);
+      await cosend(ok(k.session.on(th)), car, buf, 4);
+    });
+    const woke = ok(await copoll(k, entries.slice(1), 1000));
+    t.deepEqual(woke.revents, [0, PollEvent.IN]);
+  });
+});
+
+test('attachments: coports and reservations travel with COCARRIER messages; other types refuse OOB', async (t) => {
+  await withKernel(async (ctx, k) => {
+    const buf = ok(ctx.malloc(64));
+    const car = ok(await openCoport(k, 'COCARRIER'));
+    const chan = ok(await openCoport(k, 'COCHANNEL'));
+    const app = ok(await cocreate(k, 'oob', 'APPLICATION', k.root));
+    const reservation = ok(await coinsert(k, 'later', 'RESERVATION', undefined, app.ns));
+    ok(await cosendOob(k, car, buf, 8, [{ cap: chan, kind: 'COPORT' }, { cap: reservation, kind: 'RESERVATION' }]));
+    const got = ok(await corecvOob(k, car));
+    t.deepEqual(got.attachments.map((a) => a.kind), ['COPORT', 'RESERVATION']);
+    // The attached port is the very port: data sent through it arrives on the original.
+    ok(await cosend(k, got.attachments[0]!.cap, buf, 3));
+    t.is(ok(await coportInfo(k, chan)).length, 3);
+    t.is(tagOf(await cosendOob(k, car, buf, 8, [{ cap: buf, kind: 'COPORT' }])), 'EINVAL', 'a non-port is not a COPORT attachment');
+    t.is(tagOf(await cosendOob(k, car, buf, 8, [{ cap: buf, kind: 'RESERVATION' }])), 'EINVAL', 'reservations are sealed handles');
+    t.is(tagOf(await corecvOob(k, chan)), 'EOPNOTSUPP');
   });
 });
