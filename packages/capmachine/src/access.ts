@@ -37,7 +37,7 @@ export function checkAccess(
   if (addr + length > memory.size) {
     throw fault(CapCause.AccessFault, operand, `address 0x${addr.toString(16)} is not backed by memory`);
   }
-  if (memory.revocation.isRevoked(auth)) throw fault(CapCause.TagViolation, operand, 'capability was revoked');
+  if (memory.revoking && memory.revocation.isRevoked(auth)) throw fault(CapCause.TagViolation, operand, 'capability was revoked');
   return addr;
 }
 
@@ -146,8 +146,14 @@ export function copyBytes(
     throw new Error('unreachable: access check threw for a valid operand');
   }
   // Slow path only on a fault or a possible tag transfer: let the full checks report it.
-  if (s < 0 || s + length > memory.size || memory.revocation.isRevoked(src)) checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
-  if (d < 0 || d + length > memory.size || memory.revocation.isRevoked(dst)) checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
+  const size = memory.size;
+  if (s < 0 || s + length > size) checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
+  if (d < 0 || d + length > size) checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
+  if (memory.revoking) {
+    // Only after the first revocation: let the full check report a revoked operand.
+    if (memory.revocation.isRevoked(src)) checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);
+    if (memory.revocation.isRevoked(dst)) checkAccess(memory, dst, dstOffset, length, Perm.STORE, 0);
+  }
   const keep =
     !stripTags && ((s | d) & 15) === 0 && (src.perms & Perm.LOAD_CAP) !== 0 && memory.anyTag(s, length);
   if (keep) {

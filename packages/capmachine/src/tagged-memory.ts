@@ -40,6 +40,11 @@ export class TaggedMemory {
   /** @internal 32-bit words over the data, for atomics. */
   readonly words: Int32Array;
   readonly revocation: RevocationMap;
+  /** True once anything was revoked (read from the shared epoch, so every thread sees it). */
+  get revoking(): boolean {
+    return this.#revocationWords[0] !== 0;
+  }
+  readonly #revocationWords: Uint32Array;
 
   constructor(sizeOrBuffers: number | TaggedMemoryBuffers) {
     let buffers: TaggedMemoryBuffers;
@@ -60,6 +65,7 @@ export class TaggedMemory {
     this.buffers = buffers;
     this.size = buffers.data.byteLength;
     this.revocation = new RevocationMap(revocation, this.size);
+    this.#revocationWords = new Uint32Array(revocation, 0, 1);
     this.bytes = new Uint8Array(buffers.data);
     this.#tags = new Uint8Array(buffers.tags);
     this.#view = new DataView(buffers.data);
