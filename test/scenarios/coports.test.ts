@@ -22,9 +22,14 @@ test('COCHANNEL: bytes in, bytes out; short reads return what is there', async (
     t.is(ok(await cosend(k, port, src, 10)), 10);
     t.is(tagOf(await cosend(k, port, src, 10)), 'EWOULDBLOCK');
     t.is(tagOf(await cosend(k, port, src, 17)), 'EMSGSIZE');
+    const errs = PollEvent.RERR | PollEvent.WERR;
+    t.is(ok(await copoll(k, [{ port, events: errs }], 0)).revents[0], errs, 'refused receive and send raised RERR and WERR');
     t.is(ok(await corecv(k, port, dst, 4)), 4);
     t.is(ok(await corecv(k, port, dst, 64)), 6);
     t.is(new TextDecoder().decode(m.load(dst, 0, 6)), '456789');
+    t.is(ok(await copoll(k, [{ port, events: errs }], 0)).revents[0], PollEvent.WERR, 'a successful receive cleared RERR');
+    ok(await cosend(k, port, src, 1));
+    t.is(ok(await copoll(k, [{ port, events: errs }], 0)).revents[0], 0, 'a successful send cleared WERR');
     ok(await coclose(k, port));
     t.is(tagOf(await cosend(k, port, src, 1)), 'EPIPE');
   });

@@ -20,7 +20,7 @@ export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort,
   if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
   const cap = m.loadI32(rec, Rec.CAPACITY);
   if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
-  if (m.loadI32(rec, Rec.LENGTH) + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+  if (m.loadI32(rec, Rec.LENGTH) + len > cap) return refused(m, thread, rec, PollEvent.WERR, sysError('EWOULDBLOCK', 'cosend', 'channel full'));
   if (!acquire(m, rec, Status.OPEN)) return E.left(sysError('EAGAIN', 'cosend', 'channel busy'));
   const r = guarded('cosend', () => {
     const held = m.loadI32(rec, Rec.LENGTH);
@@ -32,7 +32,7 @@ export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort,
     if (first < len) m.copy(ring, 0, buf, first, len - first, true);
     m.storeI32(rec, Rec.END, (end + len) % cap);
     m.storeI32(rec, Rec.LENGTH, held + len);
-    updateEvents(m, rec, PollEvent.IN, held + len === cap ? PollEvent.OUT : 0);
+    updateEvents(m, rec, PollEvent.IN, (held + len === cap ? PollEvent.OUT : 0) | PollEvent.WERR);
     return E.right(len);
   });
   release(m, rec, Status.OPEN);
@@ -64,12 +64,22 @@ export function channelRecv(m: CapMachine, thread: CoThread, port: ResolvedPort,
     m.storeI32(rec, Rec.START, (start + n) % cap);
     m.storeI32(rec, Rec.LENGTH, held - n);
     const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
-    updateEvents(m, rec, closed ? 0 : PollEvent.OUT, held - n === 0 ? PollEvent.IN : 0);
+    updateEvents(m, rec, closed ? 0 : PollEvent.OUT, (held - n === 0 ? PollEvent.IN : 0) | PollEvent.RERR);
     return E.right(n);
   });
   release(m, rec, Status.OPEN);
   if (E.isRight(r)) publish(m, thread, rec);
+  else if (r.left._tag === 'EAGAIN') return refused(m, thread, rec, PollEvent.RERR, r.left);
   return r;
+}
+
+/** A refused operation raises its error event (WERR/RERR) for pollers, once. */
+function refused(m: CapMachine, thread: CoThread, rec: Capability, event: number, error: SysError): E.Either<SysError, never> {
+  if ((m.loadI32(rec, Rec.EVENTS) & event) === 0) {
+    updateEvents(m, rec, event, 0);
+    publish(m, thread, rec);
+  }
+  return E.left(error);
 }
 
 /**
