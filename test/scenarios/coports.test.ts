@@ -339,3 +339,18 @@ test('attachments: coports and reservations travel with COCARRIER messages; othe
     t.is(tagOf(await corecvOob(k, chan)), 'EOPNOTSUPP');
   });
 });
+
+test('ipcd memory exhaustion is ENOMEM, and freed memory is usable again', async (t) => {
+  await withKernel(async (ctx, k) => {
+    const buf = ok(ctx.malloc(4096));
+    const car = ok(await openCoport(k, 'COCARRIER'));
+    let sent = 0;
+    while (E.isRight(await cosend(k, car, buf, 4096))) sent++;
+    t.true(sent >= 1 && sent < 4);
+    t.is(tagOf(await cosend(k, car, buf, 4096)), 'ENOMEM');
+    t.is(ok(await copoll(k, [{ port: car, events: PollEvent.WERR }], 0)).revents[0], PollEvent.WERR);
+    t.is(tagOf(await openCoport(k, 'COCHANNEL', { capacity: 4096 })), 'ENOMEM');
+    ok(await corecv(k, car, buf, 4096)); // received, copied and freed
+    t.is(ok(await cosend(k, car, buf, 4096)), 4096);
+  }, { kernel: { ipcd: { limits: { arenaBytes: 3 * 4096 + 64 } } } });
+});
