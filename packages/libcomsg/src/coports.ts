@@ -19,6 +19,8 @@ import {
   coportMsgFree as coportMsgFreeOp,
   corecv as corecvOp,
   cosend as cosendOp,
+  fromAttachmentRegisters,
+  toAttachmentRegisters,
   type AttachmentTypeName,
   type CoportTypeName,
   type EntryRequest,
@@ -239,21 +241,8 @@ async function carrierSend(
     return mm.andPerm(b.tag ? b : buf, Perm.LOAD | Perm.GLOBAL);
   });
   if (E.isLeft(view)) return E.left(sysError('EINVAL', 'cosend', view.left.message));
-  const kinds = attachments.map((a: Attachment) => (a.kind in AttachmentType ? AttachmentType[a.kind] : -1));
-  const args = {
-    port,
-    msg: view.right,
-    len,
-    count: attachments.length,
-    att0: attachments[0]?.cap,
-    att1: attachments[1]?.cap,
-    att2: attachments[2]?.cap,
-    att3: attachments[3]?.cap,
-    kind0: kinds[0] ?? 0,
-    kind1: kinds[1] ?? 0,
-    kind2: kinds[2] ?? 0,
-    kind3: kinds[3] ?? 0,
-  };
+  const registers = toAttachmentRegisters(attachments.map((a: Attachment) => ({ cap: a.cap, kind: a.kind in AttachmentType ? AttachmentType[a.kind] : -1 })));
+  const args = { port, msg: view.right, len, count: attachments.length, ...registers };
   return waitingLoop(k, port, entry, PollEvent.OUT | PollEvent.CLOSED, timeoutMs, async () => E.map((v: { queued: number }) => v.queued)(await k.call(cosendOp, args)));
 }
 
@@ -263,13 +252,10 @@ async function carrierRecv(k: UkernThread, port: Capability, entry: Capability, 
     if (E.isLeft(r)) return r;
     const v = r.right;
     if (v.msg === undefined) return E.left(sysError('EDEFECT', 'corecv', 'ipcd returned no message'));
-    const caps = [v.att0, v.att1, v.att2, v.att3];
-    const kinds = [v.kind0, v.kind1, v.kind2, v.kind3];
     const names = Object.keys(AttachmentType) as AttachmentTypeName[];
     const attachments: Attachment[] = [];
-    for (let i = 0; i < Math.min(v.count, MAX_ATTACHMENTS); i++) {
-      const cap = caps[i];
-      if (cap !== undefined) attachments.push({ cap, kind: names.find((n) => AttachmentType[n] === kinds[i]) ?? 'INVALID' });
+    for (const { cap, kind } of fromAttachmentRegisters(v, v.count)) {
+      if (cap !== undefined) attachments.push({ cap, kind: names.find((n) => AttachmentType[n] === kind) ?? 'INVALID' });
     }
     return E.right({ msg: v.msg, len: v.len, attachments });
   });

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { OptionalCapC, Reg, TaggedCapC, defineOp } from '@comsg/abi';
+import { attachmentFields, attachmentSlots } from './attachments.js';
 
 /**
  * COCARRIER receive: dequeue one message. The reply is a read-only (LOAD-only) capability
@@ -16,27 +17,13 @@ export const corecv = defineOp({
     msg: OptionalCapC,
     len: t.number,
     count: t.number,
-    att0: OptionalCapC,
-    att1: OptionalCapC,
-    att2: OptionalCapC,
-    att3: OptionalCapC,
-    kind0: t.number,
-    kind1: t.number,
-    kind2: t.number,
-    kind3: t.number,
+    ...attachmentFields,
   }),
   resultSlots: {
     msg: Reg.c1,
     len: Reg.i0,
     count: Reg.i1,
-    att0: Reg.c2,
-    att1: Reg.c3,
-    att2: Reg.c4,
-    att3: Reg.c5,
-    kind0: Reg.i2,
-    kind1: Reg.i3,
-    kind2: Reg.i4,
-    kind3: Reg.i5,
+    ...attachmentSlots,
   },
   errors: ['EACCES', 'EAGAIN', 'EPIPE', 'EOPNOTSUPP', 'EMSGSIZE'],
 });

@@ -8,6 +8,7 @@ import { cosend } from './cosend.js';
 
 export { coclose, coopen, coportEntry, coportMsgFree, corecv, cosend };
 export * from './types.js';
+export * from './attachments.js';
 export * from './entry.js';
 
 /** Every ipcd op, in publication order. */

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { sysError } from '@comsg/capmachine';
 import { bind, type OpBinding } from '@comsg/abi';
+import { toAttachmentRegisters } from '../protocol/attachments.js';
 import { corecv } from '../protocol/corecv.js';
 import { CoportRight, PollEvent } from '../protocol/types.js';
 import type { Ipcd } from './ipcd.js';
@@ -25,19 +26,6 @@ export function serveCorecv(ipcd: Ipcd): OpBinding {
       return E.left(sysError('EAGAIN', 'CORECV', 'queue empty'));
     }
     c.sync(call.thread, p.port, 0, PollEvent.RERR);
-    const att = msg.attachments;
-    return E.right({
-      msg: msg.view,
-      len: msg.len,
-      count: att.length,
-      att0: att[0]?.cap,
-      att1: att[1]?.cap,
-      att2: att[2]?.cap,
-      att3: att[3]?.cap,
-      kind0: att[0]?.kind ?? 0,
-      kind1: att[1]?.kind ?? 0,
-      kind2: att[2]?.kind ?? 0,
-      kind3: att[3]?.kind ?? 0,
-    });
+    return E.right({ msg: msg.view, len: msg.len, count: msg.attachments.length, ...toAttachmentRegisters(msg.attachments) });
   });
 }

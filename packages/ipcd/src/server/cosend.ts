@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Capability, Perm, isCapabilityFault, sysError, type SysError } from '@comsg/capmachine';
 import { bind, type ArgsOf, type OpBinding } from '@comsg/abi';
 import { cosend } from '../protocol/cosend.js';
+import { fromAttachmentRegisters } from '../protocol/attachments.js';
 import { AttachmentType, CoportRight, MAX_ATTACHMENTS, PollEvent } from '../protocol/types.js';
 import type { Attachment } from './carrier.js';
 import type { Ipcd } from './ipcd.js';
@@ -55,12 +56,8 @@ type SendArgs = ArgsOf<typeof cosend>;
 /** Attachments: coports must be live handles; reservations and coevents must be sealed. */
 function attachments(ipcd: Ipcd, a: SendArgs): Attachment[] | SysError<'EINVAL'> {
   if (a.count < 0 || a.count > MAX_ATTACHMENTS) return sysError('EINVAL', 'COSEND', `0..${MAX_ATTACHMENTS} attachments`);
-  const caps = [a.att0, a.att1, a.att2, a.att3];
-  const kinds = [a.kind0, a.kind1, a.kind2, a.kind3];
   const out: Attachment[] = [];
-  for (let i = 0; i < a.count; i++) {
-    const cap = caps[i];
-    const kind = kinds[i]!;
+  for (const [i, { cap, kind }] of fromAttachmentRegisters(a, a.count).entries()) {
     if (!Capability.is(cap) || !cap.tag) return sysError('EINVAL', 'COSEND', `attachment ${i} is not a capability`);
     if (kind === AttachmentType.COPORT) {
       if (E.isLeft(ipcd.open(cap, 'COSEND'))) return sysError('EINVAL', 'COSEND', `attachment ${i} is not a live coport`);
