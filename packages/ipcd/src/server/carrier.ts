@@ -85,8 +85,7 @@ export class CarrierState {
     const c = this.#ports.get(port);
     if (c === undefined) return;
     for (const msg of c.queue.splice(0)) this.arena.free(msg.alloc);
-    for (const msg of c.outstanding.values()) this.arena.free(msg.alloc);
-    c.outstanding.clear();
+    this.freeOutstanding(port);
     this.#ports.delete(port);
   }
 

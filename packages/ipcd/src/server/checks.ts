@@ -1,6 +1,7 @@
-/** Argument checks shared by the client-side coport code (the CInvoke validator of §3.9). */
+/** Argument checks and the timed retry loop shared by the client-side coport code (the CInvoke validator of §3.9). */
 import * as E from 'fp-ts/lib/Either.js';
-import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type SysError } from '@comsg/capmachine';
+import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { Rec } from './port-record.js';
 
 /**
  * A buffer argument: a live, unsealed capability with `perm` and room for `len` bytes from its
@@ -32,4 +33,29 @@ export function deadline(now: number, timeoutMs: number): number {
 /** Time left until `due`, as a futex timeout (undefined = unbounded). */
 export function remaining(now: number, due: number): number | undefined {
   return due === Infinity ? undefined : Math.max(0, due - now);
+}
+
+/**
+ * Retry a non-blocking operation until it stops saying "try again", the timeout passes
+ * (ETIMEDOUT) or the thread is interrupted. The SEQ snapshot is taken before each attempt,
+ * so a change between the attempt and the wait is never missed.
+ */
+export async function retrying(
+  m: CapMachine,
+  thread: CoThread,
+  rec: Capability,
+  op: string,
+  timeoutMs: number,
+  attempt: () => E.Either<SysError, number>,
+): Promise<E.Either<SysError, number>> {
+  const due = deadline(thread.now(), timeoutMs);
+  for (;;) {
+    const seq = m.loadI32(rec, Rec.SEQ);
+    const r = attempt();
+    if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
+    const left = remaining(thread.now(), due);
+    if (left === 0) return E.left(sysError('ETIMEDOUT', op, `no progress within ${timeoutMs} ms`));
+    const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
+    if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', op, `wait ended: ${why}`));
+  }
 }

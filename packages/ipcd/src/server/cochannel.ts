@@ -5,12 +5,11 @@
  * After close, senders get EPIPE and receivers drain what is left, then get EPIPE.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Perm, sysError, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { Perm, sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
 import { CoportRight, PollEvent } from '../protocol/types.js';
-import { checkBuffer, deadline, guarded, remaining } from './checks.js';
+import { checkBuffer, guarded } from './checks.js';
 import { Rec, Status, acquire, publish, release, updateEvents } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
-import type { Capability } from '@comsg/capmachine';
 
 export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
@@ -80,29 +79,4 @@ function refused(m: CapMachine, thread: CoThread, rec: Capability, event: number
     publish(m, thread, rec);
   }
   return E.left(error);
-}
-
-/**
- * Retry a non-blocking operation until it stops saying "try again", the timeout passes
- * (ETIMEDOUT) or the thread is interrupted. The SEQ snapshot is taken before each attempt,
- * so a change between the attempt and the wait is never missed.
- */
-export async function retrying(
-  m: CapMachine,
-  thread: CoThread,
-  rec: Capability,
-  op: string,
-  timeoutMs: number,
-  attempt: () => E.Either<SysError, number>,
-): Promise<E.Either<SysError, number>> {
-  const due = deadline(thread.now(), timeoutMs);
-  for (;;) {
-    const seq = m.loadI32(rec, Rec.SEQ);
-    const r = attempt();
-    if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
-    const left = remaining(thread.now(), due);
-    if (left === 0) return E.left(sysError('ETIMEDOUT', op, `no progress within ${timeoutMs} ms`));
-    const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
-    if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', op, `wait ended: ${why}`));
-  }
 }

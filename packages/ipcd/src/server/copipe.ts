@@ -7,12 +7,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, errnoName, sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
-import { checkBuffer, deadline, guarded, remaining } from './checks.js';
-import { retrying } from './cochannel.js';
-import { Rec, Status, acquire, publish, release } from './port-record.js';
+import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
+import { Rec, Status, acquire, clearBuf, publish, release } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
-
-const NULL_BYTES = new Uint8Array(16);
 
 /** Non-blocking send: succeeds only if a receiver is waiting right now (else EAGAIN). */
 export function pipeSend(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
@@ -76,7 +73,7 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThread, port: Resolv
   });
   if (E.isLeft(claimed)) return claimed;
   const published = guarded('corecv', () => {
-    const at = m.setBoundsExact(m.setAddress(buf, buf.address), BigInt(len));
+    const at = m.setBoundsExact(buf, BigInt(len));
     const view = at.tag ? at : m.setBounds(buf, BigInt(len));
     m.storeCap(rec, Rec.BUF, m.andPerm(view, Perm.STORE | (buf.perms & Perm.GLOBAL)));
     return E.right(0);
@@ -96,33 +93,31 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThread, port: Resolv
     const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
     const left = remaining(thread.now(), due);
     if (closed || left === 0) {
-      if (acquire(m, rec, Status.READY)) {
-        withdraw(m, rec);
-        release(m, rec, Status.OPEN);
-        publish(m, thread, rec);
+      if (cancel(m, thread, rec)) {
         return E.left(closed ? sysError('EPIPE', 'corecv', 'coport closed while waiting') : sysError('ETIMEDOUT', 'corecv', `no sender within ${timeoutMs} ms`));
       }
       continue; // a sender holds the buffer right now: it finishes in one copy
     }
     const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
     if (why === 'closed' || why === 'deadlock') {
-      if (acquire(m, rec, Status.READY)) {
-        withdraw(m, rec);
-        release(m, rec, Status.OPEN);
-        publish(m, thread, rec);
-      }
+      cancel(m, thread, rec);
       return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
     }
   }
 }
 
-function withdraw(m: CapMachine, rec: Capability): void {
-  m.store(rec, Rec.BUF, NULL_BYTES);
+/** Withdraw a published buffer no sender has claimed; false if one holds it right now. */
+function cancel(m: CapMachine, thread: CoThread, rec: Capability): boolean {
+  if (!acquire(m, rec, Status.READY)) return false;
+  clearBuf(m, rec);
+  release(m, rec, Status.OPEN);
+  publish(m, thread, rec);
+  return true;
 }
 
 function collect(m: CapMachine, thread: CoThread, rec: Capability): E.Either<SysError, number> {
   const n = m.loadI32(rec, Rec.RESULT);
-  withdraw(m, rec);
+  clearBuf(m, rec);
   m.storeI32(rec, Rec.RESULT, 0);
   release(m, rec, Status.OPEN);
   publish(m, thread, rec);

@@ -39,6 +39,13 @@ export function publish(m: CapMachine, thread: CoThread, rec: Capability): void 
   thread.futexWake(rec, Rec.SEQ);
 }
 
+const NULL_CAP_BYTES = new Uint8Array(16);
+
+/** Empty the record's capability slot (a data write: the tag goes too). */
+export function clearBuf(m: CapMachine, rec: Capability): void {
+  m.store(rec, Rec.BUF, NULL_CAP_BYTES);
+}
+
 /** Set and clear event bits. */
 export function updateEvents(m: CapMachine, rec: Capability, add: number, remove: number): void {
   m.storeI32(rec, Rec.EVENTS, (m.loadI32(rec, Rec.EVENTS) & ~remove) | add);

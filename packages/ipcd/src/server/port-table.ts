@@ -6,7 +6,7 @@
 import { type Capability, type CapMachine } from '@comsg/capmachine';
 import { SlotTable, type OpenedToken, type TokenMint } from '@comsg/abi';
 import { type CoportTypeName } from '../protocol/types.js';
-import { RECORD_BYTES, Rec, Status } from './port-record.js';
+import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
 
 export interface PortSlot {
   readonly slot: number;
@@ -63,7 +63,7 @@ export class PortTable {
     m.storeI32(rec, Rec.CAPACITY, init.capacity);
     m.storeI32(rec, Rec.GEN, claim.gen);
     if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
-    else m.storeU64(rec, Rec.BUF, 0n), m.storeU64(rec, Rec.BUF + 8, 0n);
+    else clearBuf(m, rec);
     const port: PortSlot = { slot: claim.slot, gen: claim.gen, rec, closed: false };
     this.slots.put(port);
     return port;
@@ -72,8 +72,7 @@ export class PortTable {
   /** Retire the slot: the record's generation moves on, so every old handle is stale. */
   free(port: PortSlot): void {
     this.#m.storeI32(port.rec, Rec.GEN, port.gen + 1);
-    this.#m.storeU64(port.rec, Rec.BUF, 0n);
-    this.#m.storeU64(port.rec, Rec.BUF + 8, 0n);
+    clearBuf(this.#m, port.rec);
     port.ring?.free();
     this.slots.release(port);
   }
