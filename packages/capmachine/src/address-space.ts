@@ -28,6 +28,19 @@ import {
   type SwitcherThread,
 } from './switcher.js';
 import type { IsaMode } from './isa-mode.js';
+import {
+  loadProgram,
+  type AddressSpaceApi,
+  type CoProcessApi,
+  type CoProcessHandle,
+  type CoProcessInfo,
+  type CoThreadApi,
+  type ExitStatus,
+  type ProgramModule,
+  type SpawnOptions,
+} from './runtime-api.js';
+
+export type { CoProcessHandle, CoProcessInfo, ExitStatus } from './runtime-api.js';
 
 /** A program: what coexecve starts. A module exporting `main` (and optionally `name`) fits. */
 export interface Program {
@@ -47,26 +60,6 @@ export interface AddressSpaceOptions {
   readonly kernelBytes?: number;
   /** Where co-processes' `print` goes (default: console.log). */
   readonly stdout?: (line: string) => void;
-}
-
-export interface ExitStatus {
-  readonly pid: number;
-  readonly code: number;
-  /** Why it ended: returned from main, called exit, or died of a fault. */
-  readonly reason: 'returned' | 'exit' | 'fault' | 'killed';
-  readonly error?: unknown;
-}
-
-export interface CoProcessInfo {
-  readonly pid: number;
-  readonly name: string;
-  readonly parent: number;
-  readonly argv: readonly string[];
-  readonly state: 'running' | 'exited';
-  readonly threads: ReadonlyArray<{ tid: number; name: string; state: string }>;
-  readonly capc: number;
-  readonly granted: number;
-  readonly exit?: ExitStatus;
 }
 
 export interface AddressSpaceEvents {
@@ -100,16 +93,11 @@ interface ProcessRecord {
   resolveExit: (s: ExitStatus) => void;
 }
 
-/** What exited: a handle to wait on a spawned co-process. */
-export interface CoProcessHandle {
-  readonly pid: number;
-  readonly exited: Promise<ExitStatus>;
-}
-
 const DEFAULT_MEMORY = 16 << 20;
 const SCB_BYTES = 256;
 
-export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
+export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements AddressSpaceApi {
+  readonly runtime = 'inline' as const;
   readonly machine: CapMachine;
   readonly scheduler: Scheduler;
   readonly switcher: Switcher;
@@ -190,7 +178,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
    * Start `program` as a colocated co-process. `capv` is its capability vector (a copy is
    * taken). Runs when the scheduler gets to it (`run()`).
    */
-  spawn(program: Program, options: { argv?: readonly string[]; capv?: ReadonlyArray<Capability | undefined>; parent?: number; name?: string } = {}): CoProcessHandle {
+  spawn(program: Program | ProgramModule, options: SpawnOptions = {}): CoProcessHandle {
     const pid = this.#nextPid++;
     const parent = options.parent === undefined ? undefined : this.#processes.get(options.parent);
     if (parent !== undefined && parent.state === 'exited') {
@@ -215,7 +203,8 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
     };
     this.#processes.set(pid, proc);
     this.#startThread(proc, 'main', async (ctx) => {
-      const code = await program.main(ctx.process);
+      const main = 'main' in program ? program.main : await loadProgram(program);
+      const code = await main(ctx.process);
       this.#terminate(proc, { reason: 'returned', code: typeof code === 'number' ? code : 0 });
     });
     this.emit('spawn', this.#info(proc));
@@ -377,7 +366,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> {
  * One co-process thread's system interface. Only the code running on this thread is given
  * this object; the switcher checks every pair and SCB against it.
  */
-export class CoThread {
+export class CoThread implements CoThreadApi {
   readonly #space: AddressSpace;
   readonly #rec: ThreadRecord;
 
@@ -515,7 +504,8 @@ export class CoThread {
 }
 
 /** What a program's `main` receives: its identity, authority and system calls. */
-export class CoProcessContext {
+export class CoProcessContext implements CoProcessApi {
+  readonly runtime = 'inline' as const;
   readonly #space: AddressSpace;
   readonly #proc: ProcessRecord;
   /** The thread running `main`. */
@@ -581,12 +571,12 @@ export class CoProcessContext {
   }
 
   /** coexecve: start `program` colocated, inheriting this process's capv. */
-  coexecve(program: Program, argv?: readonly string[]): CoProcessHandle {
+  coexecve(program: Program | ProgramModule, argv?: readonly string[]): CoProcessHandle {
     return this.#space.spawn(program, { capv: this.#proc.capv, parent: this.pid, ...(argv === undefined ? {} : { argv }) });
   }
 
   /** coexecvec: start `program` colocated with a new capv. */
-  coexecvec(program: Program, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle {
+  coexecvec(program: Program | ProgramModule, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle {
     return this.#space.spawn(program, { capv, parent: this.pid, ...(argv === undefined ? {} : { argv }) });
   }
 

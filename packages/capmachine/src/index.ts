@@ -44,3 +44,14 @@ export {
   type ExitStatus,
   type Program,
 } from './address-space.js';
+export {
+  loadProgram,
+  type AddressSpaceApi,
+  type CoProcessApi,
+  type CoThreadApi,
+  type ProgramModule,
+  type RuntimeKind,
+  type SpawnOptions,
+} from './runtime-api.js';
+export { ThreadedAddressSpace, type ThreadedOptions } from './threads/kernel.js';
+export { createAddressSpace, type CreateOptions } from './create.js';

@@ -483,7 +483,8 @@ function rightOf(n: number): E.Either<SysError, number> {
   return (rights[n] ??= Object.freeze(E.right(n)));
 }
 
-function checkBuffer(buf: Capability, len: number, perm: number, op: string, which: string): SysError | undefined {
+/** @internal shared with the threads runtime */
+export function checkBuffer(buf: Capability, len: number, perm: number, op: string, which: string): SysError | undefined {
   if (!Number.isInteger(len) || len < 0) return sysError('EINVAL', op, `${which} length ${String(len)} is invalid`);
   if (len === 0) return undefined;
   let at: number;
@@ -498,7 +499,8 @@ function checkBuffer(buf: Capability, len: number, perm: number, op: string, whi
   return undefined;
 }
 
-function isGeneratorFunction(f: unknown): f is CoacceptLoop {
+/** @internal */
+export function isGeneratorFunction(f: unknown): f is CoacceptLoop {
   return typeof f === 'function' && Object.prototype.toString.call(f) === '[object GeneratorFunction]';
 }
 
@@ -510,12 +512,13 @@ function replyLength(r: unknown): number {
   return r;
 }
 
-function plainInvoker(handler: CoacceptHandler): (call: IncomingCall) => number {
+/** @internal */
+export function plainInvoker(handler: CoacceptHandler): (call: IncomingCall) => number {
   return (call) => replyLength(handler(call));
 }
 
 /** Drive a generator-based accept loop: `yield reply` answers and parks for the next call. */
-function loopInvoker(loop: CoacceptLoop, onReturn: () => void): (call: IncomingCall) => number {
+export function loopInvoker(loop: CoacceptLoop, onReturn: () => void): (call: IncomingCall) => number {
   const gen = loop();
   gen.next(); // run up to the first coaccept
   return (call) => {

@@ -1,0 +1,124 @@
+/**
+ * What a co-process program sees, independent of the runtime that hosts it. The inline
+ * runtime (`AddressSpace`: every co-process on one JS thread) and the threads runtime
+ * (`ThreadedAddressSpace`: every co-process thread on its own worker_thread over the same
+ * SharedArrayBuffers) both implement these interfaces, so a program written against them
+ * runs unchanged under either.
+ */
+import type * as E from 'fp-ts/lib/Either.js';
+import type { Capability } from './capability.js';
+import type { SysError } from './errno.js';
+import type { CapMachine } from './machine.js';
+import type { WakeReason } from './scheduler.js';
+import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, SwitcherPair } from './switcher.js';
+
+export type RuntimeKind = 'inline' | 'threads';
+
+/**
+ * A program named by module, so that a worker thread can load it: the module's `export`
+ * (default `main`) is called with the co-process context. Both runtimes accept it.
+ */
+export interface ProgramModule {
+  readonly module: string | URL;
+  readonly export?: string;
+  readonly name?: string;
+}
+
+export interface ExitStatus {
+  readonly pid: number;
+  readonly code: number;
+  /** Why it ended: returned from main, called exit, or died of a fault. */
+  readonly reason: 'returned' | 'exit' | 'fault' | 'killed';
+  readonly error?: unknown;
+}
+
+/** What exited: a handle to wait on a spawned co-process. */
+export interface CoProcessHandle {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+}
+
+export interface CoProcessInfo {
+  readonly pid: number;
+  readonly name: string;
+  readonly parent: number;
+  readonly argv: readonly string[];
+  readonly state: 'running' | 'exited';
+  readonly threads: ReadonlyArray<{ tid: number; name: string; state: string }>;
+  readonly capc: number;
+  readonly granted: number;
+  readonly exit?: ExitStatus;
+}
+
+export interface SpawnOptions {
+  readonly argv?: readonly string[];
+  readonly capv?: ReadonlyArray<Capability | undefined>;
+  readonly parent?: number;
+  readonly name?: string;
+}
+
+/** One co-process thread's system interface. */
+export interface CoThreadApi {
+  readonly pid: number;
+  readonly tid: number;
+  readonly name: string;
+  readonly alive: boolean;
+  cosetup(what: number): E.Either<SysError, SwitcherPair>;
+  coregister(name?: string): E.Either<SysError, Capability>;
+  colookup(name: string): E.Either<SysError, Capability>;
+  cocall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number>;
+  cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number>;
+  /** Serve calls until the co-process exits or a loop-form handler returns. */
+  coaccept(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers): Promise<E.Either<SysError, void>>;
+  coacceptSlow(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers): Promise<E.Either<SysError, void>>;
+  cogetpid(cookie: Capability): E.Either<SysError, number>;
+  /** Block until `target` accepts (after EAGAIN), at most `timeoutMs`. */
+  waitForTarget(target: Capability, timeoutMs: number): Promise<E.Either<SysError, void>>;
+  futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'>;
+  futexWake(cap: Capability, offset: number): number;
+  now(): number;
+  yield(): Promise<WakeReason>;
+  sleep(ms: number): Promise<WakeReason>;
+}
+
+/** What a program's `main` receives: its identity, authority and system calls. */
+export interface CoProcessApi {
+  readonly pid: number;
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly machine: CapMachine;
+  readonly capv: ReadonlyArray<Capability | undefined>;
+  readonly thread: CoThreadApi;
+  readonly runtime: RuntimeKind;
+  capvset(index: number, cap: Capability | undefined): E.Either<SysError, void>;
+  malloc(bytes: number, perms?: number): E.Either<SysError, Capability>;
+  coexecvec(program: ProgramModule, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle;
+  waitpid(pid: number, options?: { timeoutMs?: number }): Promise<E.Either<SysError, ExitStatus>>;
+  exit(code?: number): never;
+  print(...parts: unknown[]): void;
+  now(): number;
+}
+
+/** The host's view of an address space, whichever runtime runs it. */
+export interface AddressSpaceApi {
+  readonly runtime: RuntimeKind;
+  readonly machine: CapMachine;
+  spawn(program: ProgramModule, options?: SpawnOptions): CoProcessHandle;
+  /** Resolves when every co-process has exited or is parked serving calls. */
+  run(): Promise<void>;
+  /** End every co-process; for threads, no worker is left running afterwards. */
+  shutdown(): Promise<void>;
+  kill(pid: number): E.Either<SysError, void>;
+  processes(): CoProcessInfo[];
+  on(event: 'exit', fn: (status: ExitStatus) => void): unknown;
+}
+
+/** Load a ProgramModule's entry function (shared by both runtimes). */
+export async function loadProgram(program: ProgramModule): Promise<(ctx: CoProcessApi) => unknown> {
+  const spec = program.module instanceof URL ? program.module.href : program.module;
+  const mod = (await import(spec)) as Record<string, unknown>;
+  const name = program.export ?? 'main';
+  const fn = mod[name] ?? (mod['default'] as Record<string, unknown> | undefined)?.[name];
+  if (typeof fn !== 'function') throw new TypeError(`${spec} has no exported function "${name}"`);
+  return fn as (ctx: CoProcessApi) => unknown;
+}

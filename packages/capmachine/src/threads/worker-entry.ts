@@ -1,0 +1,34 @@
+/**
+ * Entry point of every threads-runtime worker: attach to the address space, load the program
+ * module, run it, and report how it ended. A fault ends the co-process (as inline); the kernel
+ * learns of it from the exit message or, if the worker dies without one, from its exit event.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CapabilityFault } from '../fault.js';
+import { loadProgram } from '../runtime-api.js';
+import type { WorkerBoot } from './protocol.js';
+import { ThreadCoProcessContext, ThreadCoThread, ThreadExit, WorkerHost } from './worker-host.js';
+
+const boot = workerData as WorkerBoot;
+const port = parentPort!;
+const host = new WorkerHost(boot, port);
+const thread = new ThreadCoThread(host);
+const ctx = new ThreadCoProcessContext(host, thread);
+const processMain = boot.kind === 'process';
+
+function finish(code: number, reason: 'returned' | 'exit' | 'fault', error?: unknown): never {
+  thread.exited();
+  host.switcher.releaseSpinner();
+  const msg = error instanceof Error ? `${error.name}: ${error.message}` : error === undefined ? undefined : String(error);
+  host.link.call({ op: 'exit', code, reason, process: processMain || reason !== 'returned', ...(msg === undefined ? {} : { error: msg }) });
+  process.exit(code);
+}
+
+try {
+  const entry = await loadProgram(boot.program);
+  const r = await (processMain ? entry(ctx) : (entry as unknown as (t: ThreadCoThread) => unknown)(thread));
+  finish(typeof r === 'number' ? r : 0, 'returned');
+} catch (e) {
+  if (e instanceof ThreadExit) finish(e.code, 'exit');
+  finish(e instanceof CapabilityFault ? 128 + 34 : 1, 'fault', e);
+}
