@@ -1,0 +1,171 @@
+/**
+ * The switcher suite, run under both runtimes: the same program modules, the same
+ * expectations. Threads-only cases (a worker killed or a callee too slow mid-call, shutdown
+ * leaving no worker) follow.
+ */
+import test, { type ExecutionContext } from 'ava';
+import {
+  ThreadedAddressSpace,
+  createAddressSpace,
+  type AddressSpaceApi,
+  type ExitStatus,
+  type RuntimeKind,
+} from '../src/index.js';
+
+const programs = new URL('./programs/switcher.ts', import.meta.url).href;
+const prog = (name: string): { module: string; export: string; name: string } => ({ module: programs, export: name, name });
+
+interface Run {
+  readonly space: AddressSpaceApi;
+  readonly seen: Map<string, unknown[]>;
+  readonly lines: string[];
+}
+
+/** An address space whose co-processes' JSON report lines are collected by `what`. */
+function start(runtime: RuntimeKind, options: { callTimeoutMs?: number } = {}): Run {
+  const seen = new Map<string, unknown[]>();
+  const lines: string[] = [];
+  const space = createAddressSpace({
+    runtime,
+    ...options,
+    stdout: (line) => {
+      lines.push(line);
+      const r = JSON.parse(line) as { what: string; value: unknown };
+      seen.set(r.what, [...(seen.get(r.what) ?? []), r.value]);
+    },
+  });
+  return { space, seen, lines };
+}
+
+function first(run: Run, what: string): unknown {
+  return run.seen.get(what)?.[0];
+}
+
+async function finish(t: ExecutionContext, run: Run, clients: ReadonlyArray<Promise<ExitStatus>>): Promise<ExitStatus[]> {
+  const statuses = await Promise.all(clients);
+  await run.space.shutdown();
+  if (run.space instanceof ThreadedAddressSpace) t.is(run.space.liveWorkers, 0, 'no worker survives shutdown');
+  return statuses;
+}
+
+const both = test.macro(async (t, runtime: RuntimeKind, body: (t: ExecutionContext, runtime: RuntimeKind) => Promise<void>) => body(t, runtime));
+
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] cocall copies in and out; every error case is a typed error`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    run.space.spawn(prog('echo'));
+    run.space.spawn(prog('slowEcho'));
+    run.space.spawn(prog('lazy'));
+    run.space.spawn(prog('whoami'));
+    const c = run.space.spawn(prog('basics'));
+    const [status] = await finish(t, run, [c.exited]);
+    t.like(status, { reason: 'returned', code: 0 }, run.lines.join('\n'));
+    t.is(first(run, 'nocosetup'), 'EINVAL');
+    t.deepEqual(first(run, 'echo'), { n: 4, bytes: [42, 2, 3, 4] });
+    t.is(first(run, 'truncated'), 2);
+    t.is(first(run, 'unknown'), 'ESRCH');
+    t.is(first(run, 'untagged'), 'EINVAL');
+    t.is(first(run, 'notarget'), 'EINVAL');
+    t.is(first(run, 'noload'), 'EFAULT');
+    t.is(first(run, 'nostore'), 'EFAULT');
+    t.is(first(run, 'slow-to-fast'), 'EPROTOTYPE');
+    t.is(first(run, 'fast-to-slow'), 'EPROTOTYPE');
+    t.is(first(run, 'not-accepting'), 'EAGAIN');
+    const slow = first(run, 'slow') as { n: number; pid: number; self: number; tail: number[] };
+    t.is(slow.n, 6);
+    t.is(slow.pid, slow.self, 'cogetpid through cocall_slow names the caller');
+    t.deepEqual(slow.tail, [7, 7]);
+    t.is(first(run, 'cogetpid'), true);
+  });
+
+  test(`[${runtime}] capabilities in cocall buffers keep their tags; forged bytes do not`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    run.space.spawn(prog('capEcho'));
+    const c = run.space.spawn(prog('capabilities'));
+    await finish(t, run, [c.exited]);
+    t.deepEqual(first(run, 'cap'), { n: 32, calleeSawTag: 1, written: 0xab, backTag: true, backLength: 16, sameBase: true }, run.lines.join('\n'));
+    t.is(first(run, 'forged'), 0);
+  });
+
+  test(`[${runtime}] a callee that faults mid-call: the caller gets ENOLINK, the callee dies, others keep serving`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    const fragile = run.space.spawn(prog('fragile'));
+    run.space.spawn(prog('echo'));
+    const c = run.space.spawn(prog('faulting'));
+    await Promise.all([c.exited]);
+    const dead = await fragile.exited;
+    await finish(t, run, []);
+    t.is(first(run, 'before'), 'ok', run.lines.join('\n'));
+    t.is(first(run, 'fault'), 'ENOLINK');
+    t.is(first(run, 'after'), 'ENOLINK');
+    t.is(first(run, 'others'), 6);
+    t.is(dead.reason, 'fault');
+  });
+
+  test(`[${runtime}] several clients hammering one service: every call answered exactly, none crossed`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    run.space.spawn(prog('echo'));
+    const calls = 400;
+    const clients = [1, 2, 3].map(() => run.space.spawn(prog('hammer'), { argv: ['hammer', String(calls)] }).exited);
+    await finish(t, run, clients);
+    const results = (run.seen.get('hammer') ?? []) as Array<{ pid: number; good: number; calls: number; sum: number }>;
+    t.is(results.length, 3, run.lines.join('\n'));
+    for (const r of results) {
+      t.is(r.good, calls);
+      t.is(r.sum, (calls * (calls - 1)) / 2);
+    }
+  });
+}
+
+test('[threads] a callee killed mid-call: the caller gets ENOLINK in bounded time, not a hang', async (t) => {
+  const run = start('threads');
+  const slow = run.space.spawn(prog('sluggish'), { argv: ['sluggish', '60000'] });
+  const c = run.space.spawn(prog('stuck'));
+  // Kill the callee once the caller is inside its call.
+  const killed = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (run.seen.has('calling')) {
+        clearInterval(poll);
+        setTimeout(() => {
+          t.true(run.space.kill(slow.pid)._tag === 'Right');
+          resolve();
+        }, 50);
+      }
+    }, 5);
+  });
+  await killed;
+  await finish(t, run, [c.exited]);
+  t.deepEqual(first(run, 'stuck'), { tag: 'ENOLINK', returned: true });
+  t.like(await slow.exited, { reason: 'killed' });
+});
+
+test('[threads] a callee slower than the call timeout: ETIMEDOUT, and the callee serves again afterwards', async (t) => {
+  const run = start('threads', { callTimeoutMs: 150 });
+  run.space.spawn(prog('sluggish'), { argv: ['sluggish', '400'] });
+  const c1 = run.space.spawn(prog('stuck'));
+  await c1.exited;
+  t.is((first(run, 'stuck') as { tag: string }).tag, 'ETIMEDOUT');
+  // The abandoned call still completes inside the callee and frees the claim for the next caller.
+  const c2 = run.space.spawn(prog('stuck'));
+  await c2.exited;
+  await finish(t, run, []);
+  t.is((run.seen.get('stuck')?.[1] as { tag: string }).tag, 'ETIMEDOUT', 'a 400 ms callee still misses a 150 ms timeout');
+  const stats = (run.space as ThreadedAddressSpace).switcherStats();
+  t.true(stats.some((s) => s.served >= 1), 'the sluggish service completed the abandoned call');
+});
+
+test('[threads] a program given as a closure is refused: workers load programs by module', (t) => {
+  const space = createAddressSpace({ runtime: 'threads' });
+  t.throws(() => space.spawn({ main: () => 0 } as never), { instanceOf: TypeError });
+});
+
+test('[threads] shutdown with services parked in coaccept leaves no worker running', async (t) => {
+  const run = start('threads');
+  const handles = ['echo', 'whoami', 'capEcho'].map((p) => run.space.spawn(prog(p)));
+  await run.space.run(); // every co-process is parked serving
+  const space = run.space as ThreadedAddressSpace;
+  t.is(space.liveWorkers, 3);
+  await space.shutdown();
+  t.is(space.liveWorkers, 0);
+  for (const h of handles) t.like(await h.exited, { reason: 'killed' });
+});
