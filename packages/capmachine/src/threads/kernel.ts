@@ -623,11 +623,38 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     });
   }
 
-  /** @internal for tests: the published inbuf capability of a thread. */
-  publishedInbuf(tid: number): Capability | undefined {
-    const t = this.#threads.get(tid);
-    return t === undefined ? undefined : this.machine.loadCap(this.#scbCap(t.thread.scbBase), O_INBUF);
+  /**
+   * Host-only (tools, benchmarks; never reachable from a program): a fresh zeroed region of
+   * the address space, to hand to a co-process through its capv.
+   */
+  allocateShared(bytes: number): Capability {
+    const r = this.#heap.allocate(bytes, 0);
+    if (r === undefined) throw new Error(`no room for ${bytes} bytes`);
+    this.#booted.memory.fill(r.base, r.length, 0);
+    return this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), PermSet.DATA);
   }
+
+  /** Host-only: wait without blocking the event loop until the word at cap+offset is not `expected`. */
+  async waitWord(cap: Capability, offset: number, expected: number, timeoutMs: number): Promise<boolean> {
+    this.machine.loadI32(cap, offset);
+    const W = this.#words();
+    const i = (cap.addressNumber + offset) >>> 2;
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(W, i) === expected) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      const r = Atomics.waitAsync(W, i, expected, left);
+      if (r.async) await r.value;
+    }
+    return true;
+  }
+
+  /** Host-only: wake every waiter on the word at cap+offset. */
+  wakeWord(cap: Capability, offset: number): number {
+    this.machine.loadI32(cap, offset);
+    return Atomics.notify(this.#words(), (cap.addressNumber + offset) >>> 2);
+  }
+
 }
 
 /** The worker entry module next to this one, in sources (.ts) or in the build (.js/.cjs). */
