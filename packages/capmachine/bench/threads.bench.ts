@@ -89,7 +89,7 @@ export async function threadsBench(opts: { rounds?: number; quick?: boolean } = 
   const rounds = opts.rounds ?? (quick ? 2 : 15);
   const space = ThreadedAddressSpace.create({ stdout: () => {} });
   space.on('exit', (s) => {
-    if (s.reason !== 'killed') console.error('a benchmark co-process ended early:', s);
+    if (s.reason === 'fault') console.error('a benchmark co-process faulted:', s);
   });
   const drivers = [
     await peerPair('raw SAB spin ping-pong 64 B', 'sab', quick ? 2_000 : 200_000),
