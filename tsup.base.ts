@@ -10,5 +10,7 @@ export function packageBuild(entry: string[] = ['src/index.ts']): Options {
     clean: true,
     target: 'es2022',
     tsconfig: 'tsconfig.build.json',
+    // import.meta.url in the CJS build (the threads runtime locates its worker entry with it).
+    shims: true,
   };
 }

@@ -24,11 +24,15 @@ function finish(code: number, reason: 'returned' | 'exit' | 'fault', error?: unk
   process.exit(code);
 }
 
-try {
-  const entry = await loadProgram(boot.program);
-  const r = await (processMain ? entry(ctx) : (entry as unknown as (t: ThreadCoThread) => unknown)(thread));
-  finish(typeof r === 'number' ? r : 0, 'returned');
-} catch (e) {
-  if (e instanceof ThreadExit) finish(e.code, 'exit');
-  finish(e instanceof CapabilityFault ? 128 + 34 : 1, 'fault', e);
+// No top-level await: the CJS build of this file must load too.
+async function run(): Promise<never> {
+  try {
+    const entry = await loadProgram(boot.program);
+    const r = await (processMain ? entry(ctx) : (entry as unknown as (t: ThreadCoThread) => unknown)(thread));
+    return finish(typeof r === 'number' ? r : 0, 'returned');
+  } catch (e) {
+    if (e instanceof ThreadExit) return finish(e.code, 'exit');
+    return finish(e instanceof CapabilityFault ? 128 + 34 : 1, 'fault', e);
+  }
 }
+void run();
