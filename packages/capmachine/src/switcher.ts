@@ -354,22 +354,8 @@ export class Switcher {
     return scb ?? sysError('EINVAL', op, 'target names no thread');
   }
 
-  /** Copy `n` bytes from `src` (already checked) to `dst` at `dstAddr`; false on a tag-rule fault. */
   #copy(dst: Capability, dstAddr: number, src: Capability, n: number): boolean {
-    if (n <= 0) return true;
-    const mem = this.#k.memory;
-    const srcAddr = src.addressNumber;
-    if (this.#k.stripTags || !mem.anyTag(srcAddr, n)) {
-      mem.copy(dstAddr, srcAddr, n, false);
-      return true;
-    }
-    try {
-      copyBytes(mem, dst, dstAddr - dst.addressNumber, src, 0, n, false);
-      return true;
-    } catch (e) {
-      if (e instanceof CapabilityFault) return false;
-      throw e;
-    }
+    return copyCallBuffer(this.#k.memory, dst, dstAddr, src, n, this.#k.stripTags);
   }
 
   #calleeFault(callee: Scb, e: unknown): void {
@@ -481,6 +467,27 @@ const rights: Array<E.Either<SysError, number> | undefined> = [];
 function rightOf(n: number): E.Either<SysError, number> {
   if (n >= 65536) return E.right(n);
   return (rights[n] ??= Object.freeze(E.right(n)));
+}
+
+/**
+ * @internal The switcher's buffer copy (both runtimes): `n` bytes from `src` (already checked)
+ * to `dst` at `dstAddr`. Tags travel with whole aligned granules unless `stripTags`; false when
+ * a capability may not be stored there (a tag-rule fault).
+ */
+export function copyCallBuffer(mem: TaggedMemory, dst: Capability, dstAddr: number, src: Capability, n: number, stripTags: boolean): boolean {
+  if (n <= 0) return true;
+  const srcAddr = src.addressNumber;
+  if (stripTags || !mem.anyTag(srcAddr, n)) {
+    mem.copy(dstAddr, srcAddr, n, false);
+    return true;
+  }
+  try {
+    copyBytes(mem, dst, dstAddr - dst.addressNumber, src, 0, n, false);
+    return true;
+  } catch (e) {
+    if (e instanceof CapabilityFault) return false;
+    throw e;
+  }
 }
 
 /** @internal shared with the threads runtime */

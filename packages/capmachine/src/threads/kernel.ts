@@ -9,11 +9,9 @@ import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { copyBytes } from '../access.js';
 import { RegionAllocator } from '../allocator.js';
 import type { Capability } from '../capability.js';
 import { Errno, sysError, type SysError } from '../errno.js';
-import { CapabilityFault } from '../fault.js';
 import { CapMachine, type BootedMachine } from '../machine.js';
 import type { IsaMode } from '../isa-mode.js';
 import { Perm, PermSet } from '../perms.js';
@@ -55,6 +53,7 @@ import {
 } from './layout.js';
 import type { ExitRequest, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
 import { calibratePolls } from './spin-wait.js';
+import { copyCallBuffer } from '../switcher.js';
 import { releaseClaim, wakeClaimWaiters } from './thread-switcher.js';
 
 export interface ThreadedOptions {
@@ -420,19 +419,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   }
 
   #copyIn(dst: Capability, src: Capability, n: number): boolean {
-    if (n <= 0) return true;
-    const mem = this.#booted.memory;
-    if (this.#options.stripTags === true || !mem.anyTag(src.addressNumber, n)) {
-      mem.copy(dst.addressNumber, src.addressNumber, n, false);
-      return true;
-    }
-    try {
-      copyBytes(mem, dst, 0, src, 0, n, false);
-      return true;
-    } catch (e) {
-      if (e instanceof CapabilityFault) return false;
-      throw e;
-    }
+    return copyCallBuffer(this.#booted.memory, dst, dst.addressNumber, src, n, this.#options.stripTags === true);
   }
 
   #slowReply(callee: ThreadRec, result: number): void {

@@ -11,10 +11,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { copyBytes } from '../access.js';
 import { Capability } from '../capability.js';
 import { Errno, errnoName, sysError, type SysError } from '../errno.js';
-import { CapabilityFault } from '../fault.js';
 import type { CapMachine } from '../machine.js';
 import { Perm, PermSet } from '../perms.js';
 import {
@@ -22,6 +20,7 @@ import {
   COSETUP_COACCEPT,
   COSETUP_COCALL,
   checkBuffer,
+  copyCallBuffer,
   isGeneratorFunction,
   loopInvoker,
   plainInvoker,
@@ -314,22 +313,8 @@ export class ThreadSwitcher {
     return E.left(err);
   }
 
-  /** Copy `n` bytes from `src` to `dst` at `dstAddr` under the tag rules; false on a fault. */
   #copy(dst: Capability, dstAddr: number, src: Capability, n: number): boolean {
-    if (n <= 0) return true;
-    const mem = this.#k.memory;
-    const srcAddr = src.addressNumber;
-    if (this.#k.stripTags || !mem.anyTag(srcAddr, n)) {
-      mem.copy(dstAddr, srcAddr, n, false);
-      return true;
-    }
-    try {
-      copyBytes(mem, dst, dstAddr - dst.addressNumber, src, 0, n, false);
-      return true;
-    } catch (e) {
-      if (e instanceof CapabilityFault) return false;
-      throw e;
-    }
+    return copyCallBuffer(this.#k.memory, dst, dstAddr, src, n, this.#k.stripTags);
   }
 
   cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
