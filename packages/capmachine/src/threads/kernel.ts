@@ -262,8 +262,6 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       targetOtype: this.#targetOtype,
       stripTags: this.#options.stripTags ?? false,
       callTimeoutMs: this.#options.callTimeoutMs ?? 30_000,
-      spinMicros: this.#options.spinMicros ?? 100,
-      tsx: this.#tsx,
     };
     const worker = new Worker(bootstrapSource(workerEntry(), this.#tsx, module), {
       eval: true,

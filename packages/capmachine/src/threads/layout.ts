@@ -84,5 +84,3 @@ export const D_SLOW = 1;
 /** 1 while the thread holds a spinner ticket (the kernel returns it if the thread dies). */
 export const D_TICKET = 2;
 export const D_WORDS = 4;
-
-export const w = (byteOffset: number): number => byteOffset >>> 2;

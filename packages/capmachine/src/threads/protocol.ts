@@ -32,8 +32,6 @@ export interface WorkerBoot {
   readonly targetOtype: number;
   readonly stripTags: boolean;
   readonly callTimeoutMs: number;
-  readonly spinMicros: number;
-  readonly tsx: string | undefined;
 }
 
 export type ExitRequest = Extract<RpcRequest, { op: 'exit' }>;

@@ -62,7 +62,7 @@ import {
   SCB_MAGIC,
   ScbState,
 } from './layout.js';
-import type { SlowRequest } from './protocol.js';
+import type { RpcRequest, SlowRequest, WorkerMessage } from './protocol.js';
 import { publish, Waiter, type WaitStats } from './spin-wait.js';
 
 /** What the worker host hands its switcher. */
@@ -81,8 +81,8 @@ export interface ThreadSwitcherKernel {
   readonly callTimeoutMs: number;
   readonly self: { readonly pid: number; readonly tid: number; readonly scbBase: number };
   /** Synchronous RPC to the kernel thread: the reply value or a typed error. */
-  readonly rpc: (req: import('./protocol.js').RpcRequest) => E.Either<SysError, unknown>;
-  readonly post: (msg: import('./protocol.js').WorkerMessage) => void;
+  readonly rpc: (req: RpcRequest) => E.Either<SysError, unknown>;
+  readonly post: (msg: WorkerMessage) => void;
 }
 
 const SLICE_MS = 20;
