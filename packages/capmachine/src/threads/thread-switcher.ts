@@ -228,18 +228,26 @@ export class ThreadSwitcher {
     return fresh;
   }
 
+  /** The checks both call paths make before anything moves: the callee's SCB base, or why not. */
+  #checkCall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number, op: string, slow: boolean): number | SysError {
+    if (this.#callPair === undefined) return sysError('EINVAL', op, 'no cosetup(COSETUP_COCALL) on this thread');
+    const base = this.#resolve(target, op);
+    if (typeof base !== 'number') return base;
+    if (base === this.#k.self.scbBase) return sysError('EDEADLK', op, 'a thread cannot call itself');
+    return (
+      this.#stateError(Atomics.load(this.#w, this.#i(base, O_STATE)), op, slow) ??
+      checkBuffer(outbuf, outlen, Perm.LOAD, op, 'outbuf') ??
+      checkBuffer(inbuf, inlen, Perm.STORE, op, 'inbuf') ??
+      base
+    );
+  }
+
   cocall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
     const op = 'cocall';
-    if (this.#callPair === undefined) return E.left(sysError('EINVAL', op, 'no cosetup(COSETUP_COCALL) on this thread'));
-    const base = this.#resolve(target, op);
+    const base = this.#checkCall(target, outbuf, outlen, inbuf, inlen, op, false);
     if (typeof base !== 'number') return E.left(base);
-    if (base === this.#k.self.scbBase) return E.left(sysError('EDEADLK', op, 'a thread cannot call itself'));
     const W = this.#w;
     const iState = this.#i(base, O_STATE);
-    const stateErr = this.#stateError(Atomics.load(W, iState), op, false);
-    if (stateErr !== undefined) return E.left(stateErr);
-    const bufErr = checkBuffer(outbuf, outlen, Perm.LOAD, op, 'outbuf') ?? checkBuffer(inbuf, inlen, Perm.STORE, op, 'inbuf');
-    if (bufErr !== undefined) return E.left(bufErr);
     const claimed = this.#claim(base, op, false);
     if (claimed !== undefined) return E.left(claimed);
     // The claim is ours: the callee cannot change buffers under us until we release it.
@@ -319,14 +327,8 @@ export class ThreadSwitcher {
 
   cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
     const op = 'cocall_slow';
-    if (this.#callPair === undefined) return E.left(sysError('EINVAL', op, 'no cosetup(COSETUP_COCALL) on this thread'));
-    const base = this.#resolve(target, op);
+    const base = this.#checkCall(target, outbuf, outlen, inbuf, inlen, op, true);
     if (typeof base !== 'number') return E.left(base);
-    if (base === this.#k.self.scbBase) return E.left(sysError('EDEADLK', op, 'a thread cannot call itself'));
-    const stateErr = this.#stateError(Atomics.load(this.#w, this.#i(base, O_STATE)), op, true);
-    if (stateErr !== undefined) return E.left(stateErr);
-    const bufErr = checkBuffer(outbuf, outlen, Perm.LOAD, op, 'outbuf') ?? checkBuffer(inbuf, inlen, Perm.STORE, op, 'inbuf');
-    if (bufErr !== undefined) return E.left(bufErr);
     // Hand the kernel our buffers through our own SCB, then ask it to route the call.
     const m = this.#k.machine;
     m.storeCap(this.#scbCap, O_SLOW_OUTBUF, outbuf);
