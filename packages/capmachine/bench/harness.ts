@@ -22,6 +22,12 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
+/** Median and p99 of one case's samples (ns per op), as every table reports them. */
+export function summarize(name: string, samples: readonly number[]): BenchResult {
+  const s = [...samples].sort((a, b) => a - b);
+  return { name, medianNs: quantile(s, 0.5), p99Ns: quantile(s, 0.99), samples: s.length };
+}
+
 export function runBench(cases: readonly BenchCase[], opts: { batch?: number; rounds?: number; warmup?: number } = {}): BenchResult[] {
   const batch = opts.batch ?? 1000;
   const rounds = opts.rounds ?? 200;
@@ -36,10 +42,7 @@ export function runBench(cases: readonly BenchCase[], opts: { batch?: number; ro
     });
   }
   void sink;
-  return cases.map((c, i) => {
-    const s = samples[i]!.sort((a, b) => a - b);
-    return { name: c.name, medianNs: quantile(s, 0.5), p99Ns: quantile(s, 0.99), samples: s.length };
-  });
+  return cases.map((c, i) => summarize(c.name, samples[i]!));
 }
 
 export function printTable(results: readonly BenchResult[]): void {

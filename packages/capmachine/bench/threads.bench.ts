@@ -10,7 +10,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ThreadedAddressSpace, type Capability } from '../src/index.js';
-import { printTable, type BenchResult } from './harness.js';
+import { printTable, summarize, type BenchResult } from './harness.js';
 
 interface Driver {
   readonly name: string;
@@ -102,10 +102,7 @@ export async function threadsBench(opts: { rounds?: number; quick?: boolean } = 
     for (let r = 0; r < rounds; r++) {
       for (const [i, d] of drivers.entries()) samples[i]!.push(await d.run());
     }
-    return drivers.map((d, i) => {
-      const s = samples[i]!.sort((a, b) => a - b);
-      return { name: d.name, medianNs: s[Math.floor(s.length / 2)]!, p99Ns: s[Math.min(s.length - 1, Math.floor(0.99 * s.length))]!, samples: s.length };
-    });
+    return drivers.map((d, i) => summarize(d.name, samples[i]!));
   } finally {
     for (const d of drivers) await d.stop();
     await space.shutdown();
