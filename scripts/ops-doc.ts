@@ -3,12 +3,8 @@
  * is current, so the table can never drift from the code.
  */
 import { writeFileSync } from 'node:fs';
-import { renderOpTable, type AnyOpDecl } from '@comsg/abi';
-import { nsdOps } from '@comsg/namespaced/protocol';
-import { ipcdOps } from '@comsg/ipcd/protocol';
-import { bootReport, ccbInstall, ccbRegister, codiscover, codiscover2, colisten, coprocInit, coprovide, coprovide2 } from '@comsg/coprocd/protocol';
-
-export const ALL_OPS: readonly AnyOpDecl[] = [...nsdOps, coprovide, coprovide2, codiscover, codiscover2, colisten, ccbRegister, ccbInstall, coprocInit, bootReport, ...ipcdOps];
+import { renderOpTable } from '@comsg/abi';
+import { ALL_OPS } from '@comsg/libcomsg';
 
 export function renderOpsDoc(): string {
   return `# Microkernel ops

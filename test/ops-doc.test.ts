@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { ALL_OPS, renderOpsDoc } from '../scripts/ops-doc.js';
+import { ALL_OPS } from '@comsg/libcomsg';
+import { renderOpsDoc } from '../scripts/ops-doc.js';
 
 test('docs/OPS.md is generated from the op declarations and is current', (t) => {
   const onDisk = readFileSync(new URL('../docs/OPS.md', import.meta.url), 'utf8');

@@ -9,13 +9,18 @@ import { capvTool } from './capv-tool.js';
 import { clockClient } from './client.js';
 import { clocks } from './clocks.js';
 import { describeClocksPacket } from './protocol.js';
+import { hooksOf, type ExampleHooks } from '../hooks.js';
 
-export async function runClocksExample(print: (line: string) => void = console.log): Promise<number> {
+export async function runClocksExample(options?: ExampleHooks | ((line: string) => void)): Promise<number> {
+  const hooks = hooksOf(options);
+  const print = hooks.print ?? console.log;
   let failures = 0;
   const run = async (title: string, setup: (space: AddressSpace) => Promise<{ code: number }>): Promise<void> => {
     print(`== ${title}`);
     const space = AddressSpace.create({ stdout: print });
+    hooks.onSpace?.(space);
     const status = await setup(space);
+    await hooks.beforeShutdown?.(space, undefined);
     await space.shutdown();
     if (status.code !== 0) failures++;
     print(`   exit ${status.code}`);

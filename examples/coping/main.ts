@@ -4,16 +4,31 @@
  */
 import { createAddressSpace, type RuntimeKind } from '@comsg/capmachine';
 
-export async function runCoping(options: { runtime?: RuntimeKind; count?: number; slow?: boolean; stdout?: (line: string) => void } = {}): Promise<number> {
+export interface CopingOptions {
+  readonly runtime?: RuntimeKind;
+  readonly count?: number;
+  readonly slow?: boolean;
+  /** Names of the targets to start and ping, one pong co-process each (default: "pong"). */
+  readonly targets?: readonly string[];
+  readonly stdout?: (line: string) => void;
+}
+
+export async function runCoping(options: CopingOptions = {}): Promise<number> {
   const runtime = options.runtime ?? 'inline';
   const space = createAddressSpace({ runtime, ...(options.stdout === undefined ? {} : { stdout: options.stdout }) });
   const module = new URL('./programs.ts', import.meta.url).href;
-  space.spawn({ module, export: 'pong', name: 'pong' }, { argv: ['pong', 'pong', ...(options.slow === true ? ['slow'] : [])] });
-  const ping = space.spawn({ module, export: 'ping', name: 'ping' }, { argv: ['ping', 'pong', String(options.count ?? 4), ...(options.slow === true ? ['slow'] : [])] });
-  const status = await ping.exited;
+  const slow = options.slow === true ? ['slow'] : [];
+  const targets = options.targets ?? ['pong'];
+  for (const name of targets) space.spawn({ module, export: 'pong', name: 'pong' }, { argv: ['pong', name, ...slow] });
+  let code = 0;
+  for (const name of targets) {
+    const ping = space.spawn({ module, export: 'ping', name: 'ping' }, { argv: ['ping', name, String(options.count ?? 4), ...slow] });
+    const status = await ping.exited;
+    if (status.code !== 0) console.error(`ping ${name} ended: ${status.reason} ${String(status.error ?? '')}`);
+    code ||= status.code;
+  }
   await space.shutdown();
-  if (status.code !== 0) console.error(`ping ended: ${status.reason} ${String(status.error ?? '')}`);
-  return status.code;
+  return code;
 }
 
 /** `--runtime threads`, `-c 8`, `--slow` from argv. */

@@ -8,6 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { AddressSpace, bootMicrokernel, cocall, type CoProcessContext, type SysError } from '@comsg/libcoproc';
 import { cocreate, codiscover, coprocInit, coselect, provideService } from '@comsg/libcomsg';
+import { hooksOf, type ExampleHooks } from '../hooks.js';
 
 const CITIES = ['Cambridge', 'Oslo', 'Lima'];
 
@@ -15,8 +16,11 @@ function describe(e: SysError): string {
   return `${e._tag} (${e.op}: ${e.message})`;
 }
 
-export async function runNamedServiceExample(print: (line: string) => void = console.log): Promise<number> {
+export async function runNamedServiceExample(options?: ExampleHooks | ((line: string) => void)): Promise<number> {
+  const hooks = hooksOf(options);
+  const print = hooks.print ?? console.log;
   const space = AddressSpace.create({ stdout: print });
+  hooks.onSpace?.(space);
   const kernel = bootMicrokernel(space);
   const up = await kernel.ready;
   if (E.isLeft(up)) {
@@ -84,6 +88,7 @@ export async function runNamedServiceExample(print: (line: string) => void = con
   space.spawn({ name: 'client-a', main: client('client-a') });
   space.spawn({ name: 'client-b', main: client('client-b') });
   await space.run(); // until both clients are done (the provider's workers are parked)
+  await hooks.beforeShutdown?.(space, kernel);
   await space.shutdown();
   print(failures === 0 ? 'named-service: OK' : `named-service: ${failures} failure(s)`);
   return failures;

@@ -23,12 +23,12 @@ import {
   type CoportTypeName,
   type UkernThread,
 } from '@comsg/libcomsg';
+import type { ExampleHooks } from '../hooks.js';
 
-export interface StreamOptions {
+export interface StreamOptions extends ExampleHooks {
   readonly messages?: number;
   /** Largest payload (bytes); sizes cycle from 1 up to this. */
   readonly maxPayload?: number;
-  readonly print?: (line: string) => void;
 }
 
 /** FNV-1a over a byte sequence, continued from `h`. */
@@ -102,6 +102,7 @@ export async function runStream(type: CoportTypeName, options: StreamOptions = {
   const maxPayload = options.maxPayload ?? 200;
   const tag = type.toLowerCase();
   const space = AddressSpace.create({ stdout: print });
+  options.onSpace?.(space);
   const kernel = bootMicrokernel(space);
   const up = await kernel.ready;
   if (E.isLeft(up)) {
@@ -170,6 +171,7 @@ export async function runStream(type: CoportTypeName, options: StreamOptions = {
   });
 
   await space.run();
+  await options.beforeShutdown?.(space, kernel);
   await space.shutdown();
   const agree = !failed && sent !== undefined && received !== undefined && sent.messages === received.messages && sent.bytes === received.bytes && sent.sum === received.sum;
   print(`[${tag}] ${agree ? 'checksum OK' : 'MISMATCH'}`);

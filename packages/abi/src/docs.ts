@@ -21,9 +21,16 @@ function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
+/** `name="x", type=COPORT` for a decoded record (arguments or results), for tracers. */
+export function describeValues(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${show(v)}`)
+    .join(', ');
+}
+
 /** "COINSERT(name="x", type=COPORT, …)" for a decoded argument record, for cotrace. */
 export function describeCall(op: number, args: Record<string, unknown> | undefined): string {
   const name = opName(op) ?? `op${op}`;
   if (args === undefined) return `${name}(…)`;
-  return `${name}(${Object.entries(args).map(([k, v]) => `${k}=${show(v)}`).join(', ')})`;
+  return `${name}(${describeValues(args)})`;
 }

@@ -10,7 +10,7 @@ export { bind, makeDispatch, startPool, type CallContext, type OpBinding, type O
 export { decodeReply, prepare, ukernCall, type CallError, type CallOptions, type TransportError } from './client.js';
 export { cocall, type CocallOptions } from './cocall.js';
 export { describeDecodeErrors } from './errors.js';
-export { describeCall, renderOpTable } from './docs.js';
+export { describeCall, describeValues, renderOpTable } from './docs.js';
 export { GENERATION_LIMIT, SLOT_LIMIT, SlotTable } from './slots.js';
 export { TokenMint, type OpenedToken } from './token-mint.js';
 export { startService, startWorkers, type RunningService, type ServiceOptions, type WorkerSet } from './service.js';

@@ -55,6 +55,27 @@ export interface PoolOptions {
   readonly registerAs?: string;
   /** Told about every defect (a handler threw); the call already got EDEFECT. */
   readonly onDefect?: (op: string, error: unknown) => void;
+  /** What op 0 (the capv answerback convention) answers; default names the pool and its ops. */
+  readonly answerback?: string;
+}
+
+/**
+ * Op 0 is no microkernel op; in the capv convention (`size_t len; int op`, the op at the
+ * same offset as the block's) it asks a service who it is. A pool answers in place.
+ */
+const ANSWERBACK_OP = 0;
+const CAPV_HEADER = 16;
+
+function answer(m: CapMachine, out: Capability, room: number, text: string): number {
+  const bytes = new TextEncoder().encode(text).subarray(0, Math.max(0, room - CAPV_HEADER - 1));
+  const n = CAPV_HEADER + bytes.length + 1;
+  m.storeU64(out, 0, BigInt(n));
+  m.storeI32(out, OFF_OP, ANSWERBACK_OP);
+  m.storeI32(out, 12, 0);
+  const body = new Uint8Array(bytes.length + 1);
+  body.set(bytes);
+  m.store(out, CAPV_HEADER, body);
+  return n;
 }
 
 function fail(m: CapMachine, block: Capability, error: number): number {
@@ -64,7 +85,7 @@ function fail(m: CapMachine, block: Capability, error: number): number {
 }
 
 /** Build the dispatch function for one worker (exported for tests and tools). */
-export function makeDispatch(m: CapMachine, bindings: readonly OpBinding[], stats: PoolStats, onDefect: PoolOptions['onDefect']) {
+export function makeDispatch(m: CapMachine, bindings: readonly OpBinding[], stats: PoolStats, onDefect: PoolOptions['onDefect'], answerback?: string) {
   const table = new Map<number, OpBinding>(bindings.map((b) => [b.decl.op, b]));
   return (call: IncomingCall, thread: CoThread): number => {
     const block = call.inbuf;
@@ -73,7 +94,9 @@ export function makeDispatch(m: CapMachine, bindings: readonly OpBinding[], stat
       stats.errors++;
       return fail(m, call.outbuf, Errno.EINVAL);
     }
-    const b = table.get(m.loadI32(block, OFF_OP));
+    const op = m.loadI32(block, OFF_OP);
+    if (op === ANSWERBACK_OP && answerback !== undefined && call.length >= CAPV_HEADER) return answer(m, call.outbuf, call.outlen, answerback);
+    const b = table.get(op);
     if (b === undefined) {
       stats.errors++;
       return fail(m, call.outbuf, Errno.ENOSYS);
@@ -116,10 +139,12 @@ export async function startPool(
   options: PoolOptions = {},
 ): Promise<E.Either<SysError, WorkerPool>> {
   const stats: PoolStats = { calls: 0, errors: 0, defects: 0 };
-  const dispatch = makeDispatch(ctx.machine, bindings, stats, options.onDefect);
+  const name = options.name ?? ctx.name;
+  const text = options.answerback ?? `${name}, pid ${ctx.pid}: ${bindings.map((b) => b.decl.name).join(' ')}`;
+  const dispatch = makeDispatch(ctx.machine, bindings, stats, options.onDefect, text);
   const workers = await startWorkers(ctx, (th) => (call) => dispatch(call, th), {
     count: options.workers ?? Math.max(bindings.length, 2),
-    name: options.name ?? ctx.name,
+    name,
     bufferBytes: ARGS_SIZE,
     inPlace: true,
     ...(options.registerAs === undefined ? {} : { registerFirstAs: options.registerAs }),

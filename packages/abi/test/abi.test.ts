@@ -113,6 +113,8 @@ test('fuzz: random argument blocks never break a worker', async (t) => {
         if (withCap) m.storeCap(block, Reg.c0.offset, gift);
         const n = ctx.thread.cocall(pool.targets[0]!, block, ARGS_SIZE, block, ARGS_SIZE);
         if (E.isLeft(n)) return false;
+        // Op 0 is the capv answerback: a packet whose len is the reply size, op 0.
+        if (op === 0) return Number(m.loadU64(block, 0)) === n.right && m.loadI32(block, OFF_OP) === 0;
         const status = m.loadI32(block, 0);
         return status === 0 || status === -1;
       }),

@@ -29,6 +29,8 @@ export {
   type AcceptBuffers,
   type CoacceptHandler,
   type CoacceptLoop,
+  type CocallTraceEnter,
+  type CocallTracer,
   type CosetupWhat,
   type IncomingCall,
   type SwitcherPair,

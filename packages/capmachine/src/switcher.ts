@@ -124,6 +124,27 @@ export interface SwitcherKernel {
   readonly stripTags: boolean;
 }
 
+/**
+ * One cocall as a tracer sees it (ktrace-style interposition at the switcher). Buffers are the
+ * caller's own capabilities: a tracer reads them with the machine's checked loads.
+ */
+export interface CocallTraceEnter {
+  readonly seq: number;
+  readonly slow: boolean;
+  readonly caller: { readonly pid: number; readonly tid: number };
+  /** Undefined when the target names no thread (the call fails with EINVAL). */
+  readonly callee: { readonly pid: number; readonly tid: number; readonly name: string | undefined } | undefined;
+  readonly outbuf: Capability;
+  readonly outlen: number;
+  readonly inbuf: Capability;
+  readonly inlen: number;
+}
+
+export interface CocallTracer {
+  enter(call: CocallTraceEnter): void;
+  exit(call: CocallTraceEnter, result: E.Either<SysError, number>): void;
+}
+
 export interface SwitcherStats {
   readonly pid: number;
   readonly tid: number;
@@ -253,6 +274,7 @@ export class Switcher {
     inbuf: Capability,
     inlen: number,
   ): E.Either<SysError, number> {
+    if (this.tracer !== undefined) return this.#traced(thread, target, outbuf, outlen, inbuf, inlen, false);
     return this.#call(thread, target, outbuf, outlen, inbuf, inlen, false);
   }
 
@@ -265,7 +287,31 @@ export class Switcher {
     inbuf: Capability,
     inlen: number,
   ): E.Either<SysError, number> {
+    if (this.tracer !== undefined) return this.#traced(thread, target, outbuf, outlen, inbuf, inlen, true);
     return this.#call(thread, target, outbuf, outlen, inbuf, inlen, true);
+  }
+
+  /** Set to observe every cocall (both paths); unset, the call path pays one check. */
+  tracer: CocallTracer | undefined;
+  #traceSeq = 0;
+
+  #traced(
+    thread: SwitcherThread,
+    target: Capability,
+    outbuf: Capability,
+    outlen: number,
+    inbuf: Capability,
+    inlen: number,
+    slow: boolean,
+  ): E.Either<SysError, number> {
+    const tracer = this.tracer!;
+    const scb = this.#resolveTarget(target, 'trace');
+    const callee = scb instanceof Scb ? { pid: scb.thread.pid, tid: scb.thread.tid, name: scb.name } : undefined;
+    const call: CocallTraceEnter = { seq: ++this.#traceSeq, slow, caller: { pid: thread.pid, tid: thread.tid }, callee, outbuf, outlen, inbuf, inlen };
+    tracer.enter(call);
+    const r = this.#call(thread, target, outbuf, outlen, inbuf, inlen, slow);
+    tracer.exit(call, r);
+    return r;
   }
 
   #call(

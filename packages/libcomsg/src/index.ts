@@ -31,3 +31,4 @@ export {
   type PortInfo,
   type WaitOptions,
 } from './coports.js';
+export { ALL_OPS, opDecl } from './ops.js';

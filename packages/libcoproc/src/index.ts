@@ -23,6 +23,8 @@ export {
   type AddressSpaceOptions,
   type CoacceptHandler,
   type CoacceptLoop,
+  type CocallTraceEnter,
+  type CocallTracer,
   type CoProcessHandle,
   type CoProcessInfo,
   type ErrnoName,
@@ -39,4 +41,4 @@ export { Tracer, cotrace, waitExit, type CotraceOptions, type TraceEnter, type T
 export { loadProgram } from './program.js';
 export { Ukern, UkernThread, coprocInit, type CoprocInitOptions } from './ukern.js';
 export { codiscover, coprovide, provideService, type ProvideOptions, type ProvidedService } from './coservice.js';
-export { bootMicrokernel, type Microkernel, type MicrokernelEvent, type MicrokernelOptions } from '@comsg/coprocd';
+export { DAEMON_CAPV_NAMES, bootMicrokernel, type Microkernel, type MicrokernelEvent, type MicrokernelOptions, type MicrokernelView } from '@comsg/coprocd';

@@ -5,8 +5,8 @@
 import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
 import { sysError, type AddressSpace, type SysError } from '@comsg/capmachine';
-import type { IpcdOptions } from '@comsg/ipcd';
-import type { NsdOptions } from '@comsg/namespaced';
+import type { IpcdOptions, IpcdStats, RunningIpcd } from '@comsg/ipcd';
+import { snapshotNamespaces, type NsdOptions, type NsView, type RunningNsd } from '@comsg/namespaced';
 import { CORE_DAEMONS, coprocdProgram, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
 import { daemonPrograms, type DaemonKeys } from './daemons.js';
 
@@ -32,6 +32,17 @@ export interface Microkernel {
   /** Every event so far, in order. */
   readonly log: readonly MicrokernelEvent[];
   status(): Record<CoreDaemon, { pid: number; state: DaemonStatus['state']; restarts: number }>;
+  /**
+   * The host's (debugger's) view of daemon state, for tools: the namespace tree and nsd's
+   * table use, and ipcd's open ports. Undefined parts belong to daemons not (yet) running.
+   */
+  inspect(): MicrokernelView;
+}
+
+export interface MicrokernelView {
+  readonly namespaces: NsView | undefined;
+  readonly nsd: { readonly namespaces: number; readonly objects: number; readonly limits: { readonly namespaces: number; readonly objects: number } } | undefined;
+  readonly ipcd: IpcdStats | undefined;
 }
 
 const DEFAULT_POLICIES: Record<CoreDaemon, FailurePolicy> = { nsd: 'stop', coserviced: 'restart', coeventd: 'restart', ipcd: 'restart' };
@@ -48,10 +59,16 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
     tokensA: space.mintTokenSpace(2 ** 33),
     tokensB: space.mintTokenSpace(2 ** 33),
   });
+  let nsd: RunningNsd | undefined;
+  let ipcd: RunningIpcd | undefined;
   const program = coprocdProgram(
     {
       mintKeys,
-      programs: daemonPrograms({ ...(options.nsd === undefined ? {} : { nsd: options.nsd }), ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }) }),
+      programs: daemonPrograms({
+        ...(options.nsd === undefined ? {} : { nsd: options.nsd }),
+        ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }),
+        observe: { nsd: (r) => (nsd = r), ipcd: (r) => (ipcd = r) },
+      }),
       policies: { ...DEFAULT_POLICIES, ...options.policies },
       maxRestarts: options.maxRestarts ?? 3,
       bootTimeoutMs: options.bootTimeoutMs ?? 5000,
@@ -75,5 +92,10 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
       Object.fromEntries(CORE_DAEMONS.map((n) => [n, { pid: status[n].pid, state: status[n].state, restarts: status[n].restarts }])) as ReturnType<
         Microkernel['status']
       >,
+    inspect: () => ({
+      namespaces: nsd === undefined ? undefined : snapshotNamespaces(nsd.table),
+      nsd: nsd === undefined ? undefined : { ...nsd.table.counts, limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects } },
+      ipcd: ipcd?.ipcd.stats(),
+    }),
   };
 }

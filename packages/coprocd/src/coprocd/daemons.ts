@@ -6,14 +6,16 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { COSETUP_COCALL, Perm, type Capability, type CoProcessContext, type Program, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, ukernCall, type WorkerPool } from '@comsg/abi';
-import { startIpcd } from '@comsg/ipcd';
-import { startNsd } from '@comsg/namespaced';
+import { startIpcd, type RunningIpcd } from '@comsg/ipcd';
+import { startNsd, type RunningNsd } from '@comsg/namespaced';
 import { startCoeventd } from '../coeventd/start.js';
 import { startCoserviced } from '../coserviced/start.js';
 import { bootReport, type DaemonName } from '../protocol/coprocd.js';
 
 /** Daemon capv slots (set by coprocd). */
 export const DCAPV = { BOOT: 0, TYPES: 1, TOKENS_A: 2, TOKENS_B: 3 } as const;
+/** The daemon slots' names, for tools (daemons do not use the program capv conventions). */
+export const DAEMON_CAPV_NAMES: Readonly<Record<number, string>> = { 0: 'DCAPV_BOOT', 1: 'DCAPV_TYPES', 2: 'DCAPV_TOKENS_A', 3: 'DCAPV_TOKENS_B' };
 
 export interface DaemonKeys {
   readonly types: Capability;
@@ -80,15 +82,22 @@ function daemonProgram(name: DaemonName, start: (ctx: CoProcessContext, keys: Da
 export interface DaemonOptions {
   readonly nsd?: Parameters<typeof startNsd>[2];
   readonly ipcd?: Parameters<typeof startIpcd>[2];
+  /** Host-side observation of started daemons' state (for `Microkernel.inspect`). */
+  readonly observe?: { nsd?: (running: RunningNsd) => void; ipcd?: (running: RunningIpcd) => void };
 }
 
 export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'coserviced' | 'coeventd' | 'ipcd', Program> {
   return {
-    nsd: daemonProgram('nsd', (ctx, k) => startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {})),
+    nsd: daemonProgram('nsd', async (ctx, k) => {
+      const r = await startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {});
+      if (E.isRight(r)) options.observe?.nsd?.(r.right);
+      return r;
+    }),
     coserviced: daemonProgram('coserviced', (ctx, k) => startCoserviced(ctx, { types: k.types, tokens: k.tokensA })),
     coeventd: daemonProgram('coeventd', (ctx, k) => startCoeventd(ctx, { types: k.types, tokens: k.tokensA })),
     ipcd: daemonProgram('ipcd', async (ctx, k) => {
       const r = await startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {});
+      if (E.isRight(r)) options.observe?.ipcd?.(r.right);
       return E.map((x: { pool: WorkerPool }) => ({ pool: x.pool }))(r);
     }),
   };

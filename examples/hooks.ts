@@ -1,0 +1,17 @@
+/**
+ * What a tool may ask of an example (the `comsg` CLI uses these): where lines go, and a look at
+ * each address space the example creates — right after creation (to attach a tracer) and once
+ * its programs are done, before it shuts down (to list processes, capv and namespaces).
+ */
+import type { AddressSpace, Microkernel } from '@comsg/libcoproc';
+
+export interface ExampleHooks {
+  readonly print?: (line: string) => void;
+  readonly onSpace?: (space: AddressSpace) => void;
+  readonly beforeShutdown?: (space: AddressSpace, kernel: Microkernel | undefined) => Promise<void>;
+}
+
+/** Accepts the older `(print)` form too. */
+export function hooksOf(arg: ExampleHooks | ((line: string) => void) | undefined): ExampleHooks {
+  return typeof arg === 'function' ? { print: arg } : (arg ?? {});
+}

@@ -1,0 +1,36 @@
+/** comsg demo: run a producer/consumer demo (or another example) and report its result. */
+import * as E from 'fp-ts/lib/Either.js';
+import { COMMON_OPTIONS, type Command } from '../command.js';
+import { Exit, printJson } from '../io.js';
+import { EXAMPLE_NAMES, exampleArg } from './example-arg.js';
+
+export const demo: Command = {
+  name: 'demo',
+  summary: 'run a coport producer/consumer demo (or another example)',
+  usage: `comsg demo [${EXAMPLE_NAMES}] [--runtime inline|threads] [--json]`,
+  help: [
+    'Runs the example (default: cochannel) and prints its transcript; the exit status is 0 when',
+    'producer and consumer agree on message count, bytes and checksum.',
+    '  --runtime R   inline (default) or threads. The coport demos need the microkernel daemons,',
+    '                which run on the inline runtime only for now; `comsg coping --runtime threads`',
+    '                shows the threads runtime.',
+    '  --json        {example, runtime, code, output[]} instead of the transcript',
+  ],
+  options: { ...COMMON_OPTIONS, runtime: { type: 'string', default: 'inline' } },
+  maxPositionals: 1,
+  async run({ values, positionals }, io) {
+    const ex = exampleArg(positionals[0], 'cochannel');
+    if (E.isLeft(ex)) return io.err(`comsg demo: ${ex.left}`), Exit.USAGE;
+    const runtime = values['runtime'];
+    if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg demo: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
+    if (runtime === 'threads') {
+      io.err(`comsg demo: ${ex.right.name} needs the microkernel daemons, which do not run on the threads runtime yet (try: comsg coping --runtime threads)`);
+      return Exit.UNAVAILABLE;
+    }
+    const output: string[] = [];
+    const json = values['json'] === true;
+    const code = await ex.right.run({ print: json ? (l) => void output.push(l) : io.out });
+    if (json) printJson(io, { example: ex.right.name, runtime, code, output });
+    return code === 0 ? Exit.OK : Exit.FAILED;
+  },
+};

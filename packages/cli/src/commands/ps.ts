@@ -1,0 +1,64 @@
+/** comsg ps: the co-processes of an example's address spaces, with threads and switcher counts. */
+import * as E from 'fp-ts/lib/Either.js';
+import { COMMON_OPTIONS, type Command } from '../command.js';
+import { inspectExample, type Inspection } from '../inspect.js';
+import { Exit, printJson, renderTable, type Io } from '../io.js';
+import { EXAMPLE_NAMES, exampleArg } from './example-arg.js';
+
+/** Shared by ps, capv and ns: run the example, report its failure, else hand back the snapshot. */
+export async function inspected(cmd: string, positional: string | undefined, io: Io, answerbacks: boolean): Promise<Inspection | number> {
+  const ex = exampleArg(positional, 'named-service');
+  if (E.isLeft(ex)) return io.err(`comsg ${cmd}: ${ex.left}`), Exit.USAGE;
+  const r = await inspectExample(ex.right, { answerbacks });
+  if (r.code !== 0) {
+    for (const l of r.output) io.err(l);
+    io.err(`comsg ${cmd}: example ${r.example} failed (status ${r.code})`);
+    return Exit.FAILED;
+  }
+  return r;
+}
+
+export const ps: Command = {
+  name: 'ps',
+  summary: 'list co-processes: pids, parents, threads, capv size, grants, calls made/served',
+  usage: `comsg ps [${EXAMPLE_NAMES}] [--threads] [--json]`,
+  help: [
+    'Runs the example (default: named-service) and lists every co-process of each address',
+    'space it created, as they stand when its programs are done: the daemons still serving,',
+    'the example programs exited with their status.',
+    '  --threads     one row per thread (tid, registered target name, calls made and served)',
+    '  --json        {example, spaces: [{processes: [...]}]}',
+  ],
+  options: { ...COMMON_OPTIONS, threads: { type: 'boolean' } },
+  maxPositionals: 1,
+  async run({ values, positionals }, io) {
+    const r = await inspected('ps', positionals[0], io, false);
+    if (typeof r === 'number') return r;
+    if (values['json'] === true) {
+      printJson(io, { example: r.example, spaces: r.spaces.map((s) => ({ daemons: s.daemons, processes: s.processes })) });
+      return Exit.OK;
+    }
+    r.spaces.forEach((s, i) => {
+      if (r.spaces.length > 1) io.out(`${i > 0 ? '\n' : ''}address space ${i + 1} of ${r.spaces.length}`);
+      const role = new Map(Object.entries(s.daemons ?? {}).map(([name, pid]) => [pid, name]));
+      if (values['threads'] === true) {
+        const rows = s.processes.flatMap((p) => p.threads.map((t) => [String(p.pid), String(t.tid), `${p.name}/${t.name}`, t.state, t.registered ?? '-', String(t.made), String(t.served)]));
+        for (const l of renderTable(['PID', 'TID', 'THREAD', 'STATE', 'TARGET', 'MADE', 'SERVED'], rows)) io.out(l);
+      } else {
+        const rows = s.processes.map((p) => [
+          String(p.pid),
+          String(p.ppid),
+          p.name + (role.has(p.pid) ? ' (daemon)' : ''),
+          p.exit === undefined ? p.state : `${p.exit.reason} ${p.exit.code}`,
+          String(p.threads.length),
+          String(p.capc),
+          String(p.grants),
+          String(p.threads.reduce((a, t) => a + t.made, 0)),
+          String(p.threads.reduce((a, t) => a + t.served, 0)),
+        ]);
+        for (const l of renderTable(['PID', 'PPID', 'NAME', 'STATE', 'THR', 'CAPV', 'GRANTS', 'MADE', 'SERVED'], rows)) io.out(l);
+      }
+    });
+    return Exit.OK;
+  },
+};

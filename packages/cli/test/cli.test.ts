@@ -1,0 +1,160 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { COMMANDS, Exit, runCli } from '../src/index.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+const json = (r: { out: string[] }): any => JSON.parse(r.out.join('\n'));
+
+test('comsg with no command prints the overview and exits 2; --help exits 0 and lists every command', async (t) => {
+  const none = await cli();
+  t.is(none.code, Exit.USAGE);
+  const help = await cli('--help');
+  t.is(help.code, Exit.OK);
+  for (const c of COMMANDS) t.true(help.out.some((l) => l.trimStart().startsWith(`${c.name} `)), c.name);
+});
+
+for (const c of COMMANDS) {
+  test(`comsg ${c.name} --help prints its usage and exits 0`, async (t) => {
+    const r = await cli(c.name, '--help');
+    t.is(r.code, Exit.OK);
+    t.is(r.out[0], `usage: ${c.usage}`);
+    t.true(r.out.length > 3);
+    t.deepEqual((await cli('help', c.name)).out, r.out);
+  });
+}
+
+test('usage errors exit 2 with a message on stderr and nothing on stdout', async (t) => {
+  for (const argv of [['frobnicate'], ['ps', '--frob'], ['ps', 'no-such-example'], ['ps', 'a', 'b'], ['coping', '-c', '0'], ['coping', '-c', 'x'], ['coping', 'bad/name'], ['coping', 'x', 'x'], ['demo', '--runtime', 'fibers'], ['cotrace']]) {
+    const r = await cli(...argv);
+    t.is(r.code, Exit.USAGE, argv.join(' '));
+    t.deepEqual(r.out, [], argv.join(' '));
+    t.true(r.err.length > 0 && r.err[0]!.startsWith('comsg'), argv.join(' '));
+  }
+});
+
+test('comsg demo runs each coport demo to an agreeing checksum; --json carries the transcript', async (t) => {
+  for (const ex of ['cochannel', 'copipe', 'cocarrier']) {
+    const r = await cli('demo', ex, '--json');
+    t.is(r.code, Exit.OK, ex);
+    const doc = json(r);
+    t.is(doc.example, ex);
+    t.is(doc.code, 0);
+    t.true(doc.output.includes(`[${ex}] checksum OK`));
+  }
+  const text = await cli('demo');
+  t.is(text.code, Exit.OK);
+  t.is(text.out.at(-1), '[cochannel] checksum OK');
+});
+
+test('comsg demo --runtime threads says the daemons are inline-only and exits 69', async (t) => {
+  const r = await cli('demo', 'copipe', '--runtime', 'threads');
+  t.is(r.code, Exit.UNAVAILABLE);
+  t.regex(r.err.join('\n'), /threads runtime/);
+});
+
+for (const runtime of ['inline', 'threads']) {
+  test(`comsg coping --runtime ${runtime}: per-target round-trip times`, async (t) => {
+    const r = await cli('coping', '-c', '3', '--runtime', runtime, '--json', 'alpha', 'beta');
+    t.is(r.code, Exit.OK, r.err.join('\n'));
+    const doc = json(r);
+    t.is(doc.runtime, runtime);
+    t.deepEqual(doc.targets.map((x: { target: string }) => x.target), ['alpha', 'beta']);
+    for (const x of doc.targets) {
+      t.is(x.rtts_us.length, 3);
+      t.true(x.rtts_us.every((v: number) => Number.isFinite(v) && v >= 0));
+    }
+    // Each target is its own pong co-process.
+    t.not(doc.targets[0].pid, doc.targets[1].pid);
+  });
+}
+
+test('comsg coping (text): one line per round trip and a statistics line', async (t) => {
+  const r = await cli('coping', '-c', '2', '--slow');
+  t.is(r.code, Exit.OK);
+  t.is(r.out.filter((l) => /^8 bytes from pid \d+: seq=\d time=[\d.]+ us$/.test(l)).length, 2);
+  t.true(r.out.includes('--- pong cocall_slow statistics (inline runtime) ---'));
+});
+
+test('comsg cotrace decodes microkernel ops, their results and their errors, in enter/exit pairs', async (t) => {
+  const r = await cli('cotrace', 'named-service', '--json');
+  t.is(r.code, Exit.OK);
+  const { calls, output } = json(r);
+  t.true(output.includes('named-service: OK'));
+  const enters = calls.filter((c: { phase: string }) => c.phase === 'enter');
+  const exits = calls.filter((c: { phase: string }) => c.phase === 'exit');
+  t.is(enters.length, exits.length);
+  t.deepEqual(new Set(enters.map((c: { seq: number }) => c.seq)), new Set(exits.map((c: { seq: number }) => c.seq)));
+  t.true(enters.some((c: { call: string }) => c.call.startsWith('COCREATE(name="weather", type="APPLICATION"')));
+  const tides = enters.find((c: { call: string }) => c.call.startsWith('COSELECT(name="tides"'));
+  t.truthy(tides);
+  t.is(exits.find((c: { seq: number }) => c.seq === tides.seq).error, 'ENOENT');
+  t.is(tides.callee.name.length > 0, true);
+  // The clients' calls to the forecast workers are plain bytes, not microkernel blocks.
+  t.true(enters.some((c: { caller: { name: string }; call: string }) => c.caller.name === 'client-a' && c.call === '16 bytes'));
+  const text = await cli('cotrace', 'clocks');
+  t.is(text.code, Exit.OK);
+  t.true(text.out.some((l) => /^cotrace: #\d+ clock-client\[\d+\] -> clocks\[\d+\] cocall capv op \d+ \(len 16\)$/.test(l)));
+});
+
+test('comsg ps lists the microkernel daemons serving and the example programs exited', async (t) => {
+  const r = await cli('ps', '--json');
+  t.is(r.code, Exit.OK);
+  const [space] = json(r).spaces;
+  const byName = new Map(space.processes.map((p: { name: string }) => [p.name, p]));
+  for (const d of ['coprocd', 'nsd', 'coserviced', 'coeventd', 'ipcd']) {
+    t.is((byName.get(d) as { state: string }).state, 'running', d);
+    t.is(space.daemons[d], (byName.get(d) as { pid: number }).pid);
+  }
+  const client = byName.get('client-a') as { exit: { reason: string; code: number }; threads: Array<{ made: number }> };
+  t.deepEqual(client.exit, { reason: 'returned', code: 0 });
+  t.true(client.threads[0]!.made > 0);
+  const text = await cli('ps', 'cocarrier', '--threads');
+  t.is(text.code, Exit.OK);
+  t.regex(text.out[0]!, /^PID\s+TID\s+THREAD\s+STATE\s+TARGET\s+MADE\s+SERVED$/);
+});
+
+test('comsg capv names each slot and asks targets for their answerback', async (t) => {
+  const r = await cli('capv', '--json');
+  t.is(r.code, Exit.OK);
+  const rows = json(r).spaces[0].capv;
+  const boot = rows.find((c: { process: string; slot: number }) => c.process === 'nsd' && c.slot === 0);
+  t.is(boot.slotName, 'DCAPV_BOOT');
+  t.is(boot.kind, 'target');
+  t.regex(boot.answerback, /BOOT_REPORT/);
+  t.is(rows.find((c: { process: string; slot: number }) => c.process === 'nsd' && c.slot === 1).kind, 'memory');
+  const clocks = await cli('capv', 'clocks', '--json');
+  const all = json(clocks).spaces.flatMap((s: { capv: unknown[] }) => s.capv);
+  t.true(all.some((c: { slotName: string; kind: string }) => c.slotName === 'CAPV_CLOCKS' && c.kind === 'target'));
+});
+
+test('comsg ns shows the tree with types and rights, and refuses an example without nsd', async (t) => {
+  const r = await cli('ns', '--json');
+  t.is(r.code, Exit.OK);
+  const doc = json(r);
+  t.is(doc.namespaces.type, 'ROOT');
+  const weather = doc.namespaces.members.find((m: { name: string }) => m.name === 'weather');
+  t.like(weather, { kind: 'namespace', type: 'APPLICATION', rights: { creator: 'OWN', joiner: 'WR' } });
+  t.like(weather.members[0], { kind: 'object', name: 'forecast', type: 'COSERVICE', rights: { inserter: 'R D' } });
+  t.is(doc.usage.namespaces, 2);
+  const text = await cli('ns', 'copipe');
+  t.true(text.out.some((l) => /└─ demo-copipe\/ {2}APPLICATION/.test(l)));
+  t.true(text.out.some((l) => l.includes('stream  COPORT')));
+  const none = await cli('ns', 'clocks');
+  t.is(none.code, Exit.UNAVAILABLE);
+});
+
+test('the comsg bin runs from a fresh install (npx comsg): exit codes pass through', (t) => {
+  const bin = fileURLToPath(new URL('../bin/comsg.mjs', import.meta.url));
+  const ok = spawnSync(process.execPath, [bin, 'ns', '--json'], { encoding: 'utf8' });
+  t.is(ok.status, 0, ok.stderr);
+  t.is(JSON.parse(ok.stdout).namespaces.name, 'coproc');
+  const bad = spawnSync(process.execPath, [bin, 'nope'], { encoding: 'utf8' });
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /unknown command "nope"/);
+});
