@@ -3,7 +3,7 @@
  * generation moves on, so a handle naming (slot, old generation) never matches again. A slot
  * whose generations run out is retired rather than reused.
  */
-export const SLOT_LIMIT = 1 << 16;
+export const SLOT_LIMIT = 1 << 17;
 export const GENERATION_LIMIT = 1 << 12;
 
 export class SlotTable<T extends { readonly slot: number; readonly gen: number }> {

@@ -16,6 +16,7 @@ export { isDerivable } from './build-cap.js';
 export { type InvokedPair } from './invoke.js';
 export { GRANULE, TaggedMemory, type TaggedMemoryBuffers, type StoredCapabilityBits } from './tagged-memory.js';
 export { RevocationMap } from './revocation.js';
+export { Quarantine } from './quarantine.js';
 export { TypeManager, type OtypesExhausted } from './type-manager.js';
 export { CapMachine, type BootedMachine, type EntryCode, type MachineOptions } from './machine.js';
 export { Errno, errnoName, sysError, type ErrnoName, type SysError } from './errno.js';

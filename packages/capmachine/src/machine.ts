@@ -186,11 +186,29 @@ export class CapMachine {
    * capabilities the sweep cleared.
    */
   revoke(region: Capability): number {
+    return this.#memory.revoke(this.#revocable(region), Number(region.length));
+  }
+
+  /**
+   * Quarantine-style revocation, first half: every capability to `region` held in a register
+   * stops working now; stored ones are cleared by a later `sweepRevoked`. The caller must not
+   * reuse the region before that sweep (a quarantine holds it).
+   */
+  markRevoked(region: Capability): void {
+    this.#memory.markRevoked(this.#revocable(region), Number(region.length));
+  }
+
+  /** Second half: one sweep of memory for every region already marked. Returns caps cleared. */
+  sweepRevoked(regions: readonly Capability[]): number {
+    return this.#memory.sweep(regions.map((r) => [r.baseNumber, Number(r.length)] as const));
+  }
+
+  #revocable(region: Capability): number {
     const addr = access.checkAccess(this.#memory, region, Number(region.base - region.address), Number(region.length), Perm.STORE);
     if ((addr & 15) !== 0 || Number(region.length) % 16 !== 0) {
       throw new CapabilityFault(CapCause.UnalignedBase, 0, 'revocation regions must be 16-byte aligned');
     }
-    return this.#memory.revoke(addr, Number(region.length));
+    return addr;
   }
 
   /** True when `cap` is tagged and has not been revoked. */

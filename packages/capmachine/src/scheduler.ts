@@ -105,6 +105,9 @@ export class Scheduler {
   #virtualNow = 0;
   #nextId = 1;
   #driving: Promise<void> | undefined;
+  /** One pending macrotask shared by every switch until it fires (see #drive). */
+  #tick: Promise<void> | undefined;
+  #switches = 0;
   /** Settles blocked waits when a deadlock is detected, keyed by task. */
   readonly #blockedSettle = new Map<Task, (r: WakeReason) => void>();
 
@@ -222,6 +225,12 @@ export class Scheduler {
     return this.#driving ?? Promise.resolve();
   }
 
+  #macrotask(): Promise<void> {
+    return (this.#tick ??= macrotask().then(() => {
+      this.#tick = undefined;
+    }));
+  }
+
   #kick(): void {
     // #drive clears #driving synchronously when it stops, so a wake-up that arrives after it
     // decided to stop always starts a new driver (a .finally() would leave a stale one).
@@ -241,8 +250,11 @@ export class Scheduler {
         task.resume = undefined;
         resume?.(task.wakeReason);
         // Run until it parks or finishes; if it awaits something outside the scheduler,
-        // let it go on concurrently after the microtask queue drains.
-        await Promise.race([parked, macrotask()]);
+        // let it go on concurrently after the microtask queue drains. The macrotask is
+        // shared: a task that parks within microtasks costs no timer of its own.
+        await Promise.race([parked, this.#macrotask()]);
+        // Let the event loop breathe now and then (I/O, timers, other tests) in long runs.
+        if ((++this.#switches & 1023) === 0) await macrotask();
         if (task.state === 'running') task.state = 'external';
         continue;
       }

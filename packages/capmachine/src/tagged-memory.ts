@@ -191,16 +191,38 @@ export class TaggedMemory {
    * inside. Returns how many stored capabilities were swept.
    */
   revoke(address: number, length: number): number {
-    const first = address >>> 4;
-    const end = (address + length + 15) >>> 4;
-    this.revocation.mark(first, end);
-    const lo = BigInt(first * GRANULE);
-    const hi = BigInt(end * GRANULE);
+    this.markRevoked(address, length);
+    return this.sweep([[address, length]]);
+  }
+
+  /** The first half of revocation: capabilities held in registers stop working now. */
+  markRevoked(address: number, length: number): void {
+    this.revocation.mark(address >>> 4, (address + length + 15) >>> 4);
+  }
+
+  /**
+   * The second half, for any number of regions at once (a quarantine's batch): one pass over
+   * the tags, clearing every stored capability whose base lies in one of the regions.
+   */
+  sweep(regions: ReadonlyArray<readonly [address: number, length: number]>): number {
+    if (regions.length === 0) return 0;
+    const ranges = regions.map(([a, l]) => [BigInt((a >>> 4) * GRANULE), BigInt(((a + l + 15) >>> 4) * GRANULE)] as const).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    const inside = (base: bigint): boolean => {
+      let lo = 0;
+      let hi = ranges.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const [from, to] = ranges[mid]!;
+        if (base < from) hi = mid - 1;
+        else if (base >= to) lo = mid + 1;
+        else return true;
+      }
+      return false;
+    };
     let swept = 0;
     for (const a of this.taggedGranules()) {
       const bits = this.readCapability(a);
-      const base = decodeBounds(bits.pesbt, bits.address).base;
-      if (base >= lo && base < hi) {
+      if (inside(decodeBounds(bits.pesbt, bits.address).base)) {
         this.#setTag(a, false);
         swept++;
       }

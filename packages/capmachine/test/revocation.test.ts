@@ -1,6 +1,6 @@
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
-import { CapCause, Perm, PermSet } from '../src/index.js';
+import { CapCause, Perm, PermSet, Quarantine } from '../src/index.js';
 import { causeOf, setup } from './_helpers.js';
 
 /** An allocator's view: `arena` is the container, `msg` one allocation inside it. */
@@ -104,3 +104,32 @@ testProp(
     t.true(m.isLive(data));
   },
 );
+
+test('quarantine: registers die at once, stored copies at the batched sweep, and nothing is reused before it', (t) => {
+  const { m, data } = arena();
+  const q = new Quarantine(m, 0x80);
+  const a = m.restrict(data, 0x100n, 0x40n, PermSet.DATA);
+  const b = m.restrict(data, 0x200n, 0x40n, PermSet.DATA);
+  const held = m.restrict(data, 0x800n, 0x40n, PermSet.DATA);
+  m.storeCap(held, 0, m.andPerm(a, Perm.LOAD));
+  m.storeCap(held, 16, m.andPerm(b, Perm.LOAD));
+  const released: string[] = [];
+  q.add(a, () => released.push('a'));
+  t.false(m.isLive(a), 'a register copy is revoked immediately');
+  t.is(causeOf(() => m.load(a, 0, 1)), CapCause.TagViolation);
+  t.deepEqual(released, [], 'held, not reusable yet');
+  t.true(m.loadCap(held, 0).tag, 'the stored copy waits for the sweep');
+  t.is(q.bytes, 0x40);
+  q.add(b, () => released.push('b')); // reaches the 0x80 limit: one sweep for both
+  t.deepEqual(released, ['a', 'b']);
+  t.is(q.sweeps, 1);
+  t.is(q.bytes, 0);
+  t.false(m.loadCap(held, 0).tag);
+  t.false(m.loadCap(held, 16).tag);
+  // Reused after the sweep: the new owner's capability works, no old one does.
+  const again = m.restrict(data, 0x100n, 0x40n, PermSet.DATA);
+  m.store(again, 0, Uint8Array.of(9));
+  t.is(m.load(again, 0, 1)[0], 9);
+  t.false(m.isLive(a));
+  t.is(q.flush(), 0, 'an empty flush sweeps nothing');
+});

@@ -1,0 +1,82 @@
+/**
+ * Coport one-way throughput on the inline runtime: a producer co-process streams `count`
+ * messages of `size` bytes through a coport to a consumer co-process, once per round with a
+ * barrier between rounds; a sample is bytes / (first send → last byte received).
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { AddressSpace, bootMicrokernel, type Capability, type CoProcessContext } from '@comsg/libcoproc';
+import { coclose, coprocInit, corecv, cosend, openCoport, type CoportTypeName, type UkernThread } from '@comsg/libcomsg';
+import type { StreamSpec } from './baselines.js';
+
+function ok<T>(r: E.Either<{ _tag: string; message: string }, T>, what: string): T {
+  if (E.isLeft(r)) throw new Error(`${what}: ${r.left._tag} ${r.left.message}`);
+  return r.right;
+}
+
+const CHANNEL_MAX = 1 << 16;
+
+/** Runs every (type, spec) pair in one booted microkernel; returns bytes/s samples per pair. */
+export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeName; spec: StreamSpec }>): Promise<number[][]> {
+  const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 64 << 20 });
+  const kernel = bootMicrokernel(space, { ipcd: { limits: { arenaBytes: 16 << 20, maxChannelBytes: CHANNEL_MAX } } });
+  ok(await kernel.ready, 'boot');
+  const results: number[][] = [];
+  let failure: unknown;
+  for (const c of cases) {
+    const samples: number[] = [];
+    let port: Capability | undefined;
+    let t0 = 0n;
+    let roundDone = -1;
+    const { type, spec } = c;
+    const total = spec.size * spec.count;
+    const consumer = space.spawn({
+      name: 'bench-consumer',
+      main: async (ctx: CoProcessContext) => {
+        try {
+          const k: UkernThread = ok(await coprocInit(ctx), 'coproc_init');
+          while (port === undefined) await ctx.thread.sleep(0);
+          // A byte stream: drain whatever is there, up to a whole ring.
+          const bufLen = type === 'COCHANNEL' ? CHANNEL_MAX : spec.size;
+          const buf = ok(ctx.malloc(bufLen), 'malloc');
+          for (let r = 0; r <= spec.rounds; r++) {
+            let got = 0;
+            while (got < total) got += ok(await corecv(k, port, buf, bufLen, { timeoutMs: 30_000 }), 'corecv');
+            if (r > 0) samples.push((total * 1e9) / Number(process.hrtime.bigint() - t0));
+            roundDone = r;
+          }
+        } catch (e) {
+          failure = e;
+        }
+      },
+    });
+    const producer = space.spawn({
+      name: 'bench-producer',
+      main: async (ctx: CoProcessContext) => {
+        try {
+          const k = ok(await coprocInit(ctx), 'coproc_init');
+          // The largest ring, as a stream would be configured (postMessage queues without bound).
+          const capacity = type === 'COCHANNEL' ? CHANNEL_MAX : 0;
+          port = ok(await openCoport(k, type, { capacity }), 'coopen');
+          const buf = ok(ctx.malloc(spec.size), 'malloc');
+          ctx.machine.store(buf, 0, new Uint8Array(spec.size).fill(5));
+          for (let r = 0; r <= spec.rounds; r++) {
+            while (roundDone < r - 1) await ctx.thread.sleep(0);
+            t0 = process.hrtime.bigint();
+            for (let i = 0; i < spec.count; i++) ok(await cosend(k, port, buf, spec.size, { timeoutMs: 30_000 }), 'cosend');
+          }
+          while (roundDone < spec.rounds && failure === undefined) await ctx.thread.sleep(0);
+          ok(await coclose(k, port), 'coclose');
+        } catch (e) {
+          failure = e;
+        }
+      },
+    });
+    await space.run();
+    await Promise.all([consumer.exited, producer.exited]);
+    if (failure !== undefined) break;
+    results.push(samples);
+  }
+  await space.shutdown();
+  if (failure !== undefined) throw failure;
+  return results;
+}
