@@ -11,13 +11,14 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
-import { RegionAllocator } from './allocator.js';
+import { RegionAllocator, type Region } from './allocator.js';
 import { Capability } from './capability.js';
 import { sysError, type SysError } from './errno.js';
 import { CapabilityFault } from './fault.js';
 import { FutexTable } from './futex.js';
 import { CapMachine, type BootedMachine, type EntryCode } from './machine.js';
 import { Perm, PermSet } from './perms.js';
+import { Quarantine } from './quarantine.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
 import {
   Switcher,
@@ -60,6 +61,11 @@ export interface AddressSpaceOptions {
   readonly kernelBytes?: number;
   /** Where co-processes' `print` goes (default: console.log). */
   readonly stdout?: (line: string) => void;
+  /**
+   * Bytes of dead co-processes' memory held before one revocation sweep returns it to the
+   * heap (default: 1/16 of the heap). Allocation that would fail sweeps at once.
+   */
+  readonly reclaimQuarantineBytes?: number;
 }
 
 export interface AddressSpaceEvents {
@@ -107,6 +113,8 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   readonly #kernelHeap: RegionAllocator;
   readonly #heap: RegionAllocator;
   readonly #processes = new Map<number, ProcessRecord>();
+  /** Memory of exited co-processes: revoked for registers at exit, swept and reused in batches. */
+  readonly #reclaim: Quarantine;
   /** @internal */
   readonly stdout: (line: string) => void;
   #nextPid = 100;
@@ -127,6 +135,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     // Page 0 stays unmapped, as NULL-adjacent memory should.
     this.#kernelHeap = new RegionAllocator(4096, kernelBytes);
     this.#heap = new RegionAllocator(kernelBytes, memoryBytes);
+    this.#reclaim = new Quarantine(this.machine, options.reclaimQuarantineBytes ?? Math.max(64 << 10, (memoryBytes - kernelBytes) / 16));
     const kernelTypes = this.#booted.roots.kernelTypes;
     const key = (): Capability =>
       E.getOrElseW(() => {
@@ -166,12 +175,41 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** Grant a fresh, zeroed region to `pid`; the capability has exactly its bounds. */
   #grant(pid: number, bytes: number, perms: number): E.Either<SysError, Capability> {
-    const r = this.#heap.allocate(bytes, pid);
+    const r = this.#allocate(bytes, pid);
     if (r === undefined) return E.left(sysError('ENOMEM', 'malloc', `no room for ${bytes} bytes`));
     this.#booted.memory.fill(r.base, r.length, 0);
     this.#processes.get(pid)?.grants.add(r.base);
     const cap = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), perms & (PermSet.DATA | Perm.CINVOKE));
     return E.right(cap);
+  }
+
+  /** Heap allocation; when the heap is full, sweep the reclaim quarantine and try again. */
+  #allocate(bytes: number, pid: number): Region | undefined {
+    const r = this.#heap.allocate(bytes, pid);
+    if (r !== undefined || this.#reclaim.bytes === 0) return r;
+    this.#reclaim.flush();
+    return this.#heap.allocate(bytes, pid);
+  }
+
+  /**
+   * An exited co-process's memory: every capability to it dies now in registers (any thread
+   * of any co-process) and at the next sweep in memory; only then is it reused. What others
+   * were doing with it fails cleanly: loads, stores and copies through those capabilities
+   * fault (daemons report EFAULT), and nothing can ever read a later owner's data.
+   */
+  #reclaimGrants(proc: ProcessRecord): void {
+    for (const base of proc.grants) {
+      const r = this.#heap.regionAt(base);
+      if (r === undefined) continue;
+      const region = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), PermSet.DATA);
+      this.#reclaim.add(region, () => void this.#heap.free(r.base));
+    }
+    proc.grants.clear();
+  }
+
+  /** Bytes of exited co-processes' memory waiting for the next revocation sweep. */
+  get reclaimPending(): number {
+    return this.#reclaim.bytes;
   }
 
   /**
@@ -245,7 +283,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   /** @internal Load code for `pid`: one 16-byte entry per function, EXECUTE|CINVOKE caps. */
   loadCode<K extends string>(pid: number, code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
     const names = Object.keys(code) as K[];
-    const r = this.#heap.allocate(Math.max(16, names.length * 16), pid);
+    const r = this.#allocate(Math.max(16, names.length * 16), pid);
     if (r === undefined) return E.left(sysError('ENOMEM', 'loadCode', 'no room for code'));
     this.#processes.get(pid)?.grants.add(r.base);
     const text = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), Perm.GLOBAL | Perm.LOAD | Perm.EXECUTE | Perm.CINVOKE);
@@ -270,8 +308,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
       // Whatever the thread blocks on ends now; its next system call fails.
       this.scheduler.interrupt(t.task, 'closed');
     }
-    // Memory granted to the process is kept until revocation can prove no capability to it
-    // survives (freeing it now could let a stale capability read a later owner's data).
+    this.#reclaimGrants(proc);
     proc.resolveExit(status);
     this.emit('exit', status);
   }

@@ -24,7 +24,7 @@ export interface NsdWorld {
 
 export async function nsdWorld(options: { agents?: number; limits?: Partial<NsdLimits>; seed?: number } = {}): Promise<NsdWorld> {
   const space = AddressSpace.create(options.seed === undefined ? {} : { seed: options.seed });
-  const keys = { types: space.mintTypes(16), nsTokens: space.mintTokenSpace(2 ** 32), objTokens: space.mintTokenSpace(2 ** 32) };
+  const keys = { types: space.mintTypes(16), nsTokens: space.mintTokenSpace(2 ** 33), objTokens: space.mintTokenSpace(2 ** 33) };
   let nsd: RunningNsd | undefined;
   let closed = false;
   space.spawn({

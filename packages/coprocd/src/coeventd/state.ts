@@ -74,4 +74,20 @@ export class EventTable {
     const t = this.#funcMint.open(cap);
     return t === undefined ? undefined : this.functions.get(t.slot, t.gen);
   }
+
+  /** Invariant checker: the pid index and the event table agree; callbacks are well formed. */
+  check(): string[] {
+    const problems: string[] = [];
+    for (const [pid, e] of this.byPid) {
+      if (e.pid !== pid) problems.push(`event for pid ${pid} is filed under pid ${e.pid}`);
+      if (this.events.get(e.slot, e.gen) !== e) problems.push(`event for pid ${pid} is not live`);
+    }
+    for (const e of this.events.values()) {
+      if (this.byPid.get(e.pid) !== e) problems.push(`event ${e.slot} (pid ${e.pid}) is missing from the pid index`);
+      for (const c of e.callbacks) {
+        if (c.len < 0 || (c.len > 0 && (c.args === undefined || Number(c.args.length) < c.len))) problems.push(`event ${e.slot}: callback argument bytes out of bounds`);
+      }
+    }
+    return problems;
+  }
 }

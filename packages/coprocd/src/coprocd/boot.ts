@@ -7,6 +7,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { sysError, type AddressSpace, type SysError } from '@comsg/capmachine';
 import type { IpcdOptions, IpcdStats, RunningIpcd } from '@comsg/ipcd';
 import { snapshotNamespaces, type NsdOptions, type NsView, type RunningNsd } from '@comsg/namespaced';
+import type { PoolStats } from '@comsg/abi';
+import type { RunningCoeventd } from '../coeventd/start.js';
+import type { RunningCoserviced } from '../coserviced/start.js';
 import { CORE_DAEMONS, coprocdProgram, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
 import { daemonPrograms, type DaemonKeys } from './daemons.js';
 
@@ -37,12 +40,19 @@ export interface Microkernel {
    * table use, and ipcd's open ports. Undefined parts belong to daemons not (yet) running.
    */
   inspect(): MicrokernelView;
+  /**
+   * Every running daemon's invariant checker (host side, for tests and fuzzing): problems per
+   * daemon, empty when its tables are consistent.
+   */
+  check(): Record<CoreDaemon, string[]>;
 }
 
 export interface MicrokernelView {
   readonly namespaces: NsView | undefined;
   readonly nsd: { readonly namespaces: number; readonly objects: number; readonly limits: { readonly namespaces: number; readonly objects: number } } | undefined;
   readonly ipcd: IpcdStats | undefined;
+  /** Calls, errors and defects (a handler threw: a bug, answered EDEFECT) per daemon pool. */
+  readonly pools: Partial<Record<CoreDaemon, PoolStats>>;
 }
 
 const DEFAULT_POLICIES: Record<CoreDaemon, FailurePolicy> = { nsd: 'stop', coserviced: 'restart', coeventd: 'restart', ipcd: 'restart' };
@@ -61,13 +71,15 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
   });
   let nsd: RunningNsd | undefined;
   let ipcd: RunningIpcd | undefined;
+  let coserviced: RunningCoserviced | undefined;
+  let coeventd: RunningCoeventd | undefined;
   const program = coprocdProgram(
     {
       mintKeys,
       programs: daemonPrograms({
         ...(options.nsd === undefined ? {} : { nsd: options.nsd }),
         ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }),
-        observe: { nsd: (r) => (nsd = r), ipcd: (r) => (ipcd = r) },
+        observe: { nsd: (r) => (nsd = r), ipcd: (r) => (ipcd = r), coserviced: (r) => (coserviced = r), coeventd: (r) => (coeventd = r) },
       }),
       policies: { ...DEFAULT_POLICIES, ...options.policies },
       maxRestarts: options.maxRestarts ?? 3,
@@ -96,6 +108,18 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
       namespaces: nsd === undefined ? undefined : snapshotNamespaces(nsd.table),
       nsd: nsd === undefined ? undefined : { ...nsd.table.counts, limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects } },
       ipcd: ipcd?.ipcd.stats(),
+      pools: {
+        ...(nsd === undefined ? {} : { nsd: { ...nsd.pool.stats } }),
+        ...(coserviced === undefined ? {} : { coserviced: { ...coserviced.pool.stats } }),
+        ...(coeventd === undefined ? {} : { coeventd: { ...coeventd.pool.stats } }),
+        ...(ipcd === undefined ? {} : { ipcd: { ...ipcd.pool.stats } }),
+      },
+    }),
+    check: () => ({
+      nsd: nsd?.table.check() ?? [],
+      coserviced: coserviced?.table.check() ?? [],
+      coeventd: coeventd?.table.check() ?? [],
+      ipcd: ipcd?.ipcd.check() ?? [],
     }),
   };
 }

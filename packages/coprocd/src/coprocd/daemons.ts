@@ -8,8 +8,8 @@ import { COSETUP_COCALL, Perm, type Capability, type CoProcessContext, type Prog
 import { ARGS_SIZE, ukernCall, type WorkerPool } from '@comsg/abi';
 import { startIpcd, type RunningIpcd } from '@comsg/ipcd';
 import { startNsd, type RunningNsd } from '@comsg/namespaced';
-import { startCoeventd } from '../coeventd/start.js';
-import { startCoserviced } from '../coserviced/start.js';
+import { startCoeventd, type RunningCoeventd } from '../coeventd/start.js';
+import { startCoserviced, type RunningCoserviced } from '../coserviced/start.js';
 import { bootReport, type DaemonName } from '../protocol/coprocd.js';
 
 /** Daemon capv slots (set by coprocd). */
@@ -83,7 +83,12 @@ export interface DaemonOptions {
   readonly nsd?: Parameters<typeof startNsd>[2];
   readonly ipcd?: Parameters<typeof startIpcd>[2];
   /** Host-side observation of started daemons' state (for `Microkernel.inspect`). */
-  readonly observe?: { nsd?: (running: RunningNsd) => void; ipcd?: (running: RunningIpcd) => void };
+  readonly observe?: {
+    nsd?: (running: RunningNsd) => void;
+    ipcd?: (running: RunningIpcd) => void;
+    coserviced?: (running: RunningCoserviced) => void;
+    coeventd?: (running: RunningCoeventd) => void;
+  };
 }
 
 export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'coserviced' | 'coeventd' | 'ipcd', Program> {
@@ -93,8 +98,16 @@ export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'cos
       if (E.isRight(r)) options.observe?.nsd?.(r.right);
       return r;
     }),
-    coserviced: daemonProgram('coserviced', (ctx, k) => startCoserviced(ctx, { types: k.types, tokens: k.tokensA })),
-    coeventd: daemonProgram('coeventd', (ctx, k) => startCoeventd(ctx, { types: k.types, tokens: k.tokensA })),
+    coserviced: daemonProgram('coserviced', async (ctx, k) => {
+      const r = await startCoserviced(ctx, { types: k.types, tokens: k.tokensA });
+      if (E.isRight(r)) options.observe?.coserviced?.(r.right);
+      return r;
+    }),
+    coeventd: daemonProgram('coeventd', async (ctx, k) => {
+      const r = await startCoeventd(ctx, { types: k.types, tokens: k.tokensA });
+      if (E.isRight(r)) options.observe?.coeventd?.(r.right);
+      return r;
+    }),
     ipcd: daemonProgram('ipcd', async (ctx, k) => {
       const r = await startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {});
       if (E.isRight(r)) options.observe?.ipcd?.(r.right);

@@ -73,6 +73,20 @@ export class CoserviceTable {
     return s;
   }
 
+  /** Invariant checker: services name live endpoints; endpoints hold tagged targets; cursors in range. */
+  check(): string[] {
+    const problems: string[] = [];
+    for (const s of this.services.values()) {
+      if (this.endpoints.get(s.endpoint.slot, s.endpoint.gen) !== s.endpoint) problems.push(`service ${s.slot}: endpoint is not live`);
+    }
+    for (const e of this.endpoints.values()) {
+      if (e.targets.length === 0) problems.push(`endpoint ${e.slot}: no targets`);
+      if (e.targets.some((t) => !t.tag || !t.sealed)) problems.push(`endpoint ${e.slot}: a target is not a sealed capability`);
+      if (e.next < 0 || e.next >= Math.max(1, e.targets.length)) problems.push(`endpoint ${e.slot}: round-robin cursor out of range`);
+    }
+    return problems;
+  }
+
   /** The next worker, each once per cycle. */
   pick(e: Endpoint): Capability {
     const t = e.targets[e.next]!;

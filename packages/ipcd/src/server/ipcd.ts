@@ -128,6 +128,39 @@ export class Ipcd {
     return freed;
   }
 
+  /**
+   * Invariant checker (tests, fuzzing, `comsg`): at rest, every live port's record agrees with
+   * ipcd's table — generation, closed flag, lengths within capacity, no lock left held — and
+   * every queued or outstanding carrier message is a live arena allocation.
+   */
+  check(): string[] {
+    const m = this.machine;
+    const problems: string[] = [];
+    for (const table of Object.values(this.tables)) {
+      for (const port of table.slots.values()) {
+        const at = `${table.type}[${port.slot}]`;
+        if (m.loadI32(port.rec, Rec.GEN) !== port.gen) problems.push(`${at}: record generation differs from the table's`);
+        if ((m.loadI32(port.rec, Rec.CLOSED) !== 0) !== port.closed) problems.push(`${at}: closed flag differs from the table's`);
+        if (m.loadI32(port.rec, Rec.STATUS) !== Status.OPEN && table.type === 'COCHANNEL') problems.push(`${at}: lock held at rest`);
+        const len = m.loadI32(port.rec, Rec.LENGTH);
+        const cap = m.loadI32(port.rec, Rec.CAPACITY);
+        if (table.type === 'COCHANNEL') {
+          if (len < 0 || len > cap) problems.push(`${at}: length ${len} outside [0, ${cap}]`);
+          for (const off of [Rec.START, Rec.END]) if (m.loadI32(port.rec, off) < 0 || m.loadI32(port.rec, off) >= Math.max(cap, 1)) problems.push(`${at}: ring index out of range`);
+          if (port.ring === undefined) problems.push(`${at}: channel without a ring`);
+        }
+        if (table.type === 'COCARRIER') {
+          const c = this.carrier.of(port);
+          if (len !== c.queue.length) problems.push(`${at}: record length ${len}, queue ${c.queue.length}`);
+          if (c.queue.length > this.limits.queueDepth) problems.push(`${at}: queue deeper than ${this.limits.queueDepth}`);
+          for (const msg of [...c.queue, ...c.outstanding.values()]) if (!m.isLive(msg.alloc.cap)) problems.push(`${at}: a message's memory was revoked while queued`);
+        }
+      }
+    }
+    if (this.arena.bytesInUse < 0) problems.push('arena: negative bytes in use');
+    return problems;
+  }
+
   stats(): IpcdStats {
     return {
       open: Object.fromEntries(COPORT_TYPES.map((t) => [t, this.tables[t].slots.size])) as Record<CoportTypeName, number>,
