@@ -58,7 +58,7 @@ export async function perCoProcess(count: number): Promise<MemoryCost> {
 /** Namespace objects (reservations) in one namespace, and coports of each type. */
 export async function perObjectAndPort(objects: number, ports: number): Promise<MemoryCost[]> {
   const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 128 << 20 });
-  const kernel = bootMicrokernel(space, { nsd: { limits: { objects: objects + 64, membersPerNamespace: objects + 64 } }, ipcd: { limits: { portsPerType: ports + 8, arenaBytes: 32 << 20 } } });
+  const kernel = bootMicrokernel(space, { nsd: { limits: { objects: objects + 64, membersPerNamespace: objects + 64 }, quota: { objects: objects + 64 } }, ipcd: { limits: { portsPerType: ports + 8, arenaBytes: 32 << 20, portsPerProcess: 4 * ports } } });
   ok(await kernel.ready, 'boot');
   const out: MemoryCost[] = [];
   let failure: unknown;

@@ -23,7 +23,7 @@ export interface NamespaceSample {
 export async function namespaceScaling(sizes: readonly number[], batch: number, rounds: number): Promise<NamespaceSample[]> {
   const most = Math.max(...sizes) + batch + 64; // + the daemons' own entries in root
   const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 64 << 20 });
-  const kernel = bootMicrokernel(space, { nsd: { limits: { objects: most, membersPerNamespace: most } } });
+  const kernel = bootMicrokernel(space, { nsd: { limits: { objects: most, membersPerNamespace: most }, quota: { objects: most } } });
   ok(await kernel.ready, 'boot');
   const out: NamespaceSample[] = [];
   let failure: unknown;

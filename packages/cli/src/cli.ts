@@ -10,10 +10,11 @@ import { cotrace } from './commands/cotrace.js';
 import { demo } from './commands/demo.js';
 import { ns } from './commands/ns.js';
 import { ps } from './commands/ps.js';
+import { quota } from './commands/quota.js';
 import { ExamplesUnavailable } from './examples.js';
 import { Exit, renderTable, type Io } from './io.js';
 
-export const COMMANDS: readonly Command[] = [demo, coping, cotrace, ps, capv, ns];
+export const COMMANDS: readonly Command[] = [demo, coping, cotrace, ps, capv, ns, quota];
 
 function overview(io: Io): void {
   io.out('usage: comsg <command> [options]');

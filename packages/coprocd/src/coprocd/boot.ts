@@ -49,7 +49,16 @@ export interface Microkernel {
 
 export interface MicrokernelView {
   readonly namespaces: NsView | undefined;
-  readonly nsd: { readonly namespaces: number; readonly objects: number; readonly limits: { readonly namespaces: number; readonly objects: number } } | undefined;
+  readonly nsd:
+    | {
+        readonly namespaces: number;
+        readonly objects: number;
+        readonly limits: { readonly namespaces: number; readonly objects: number };
+        /** Per-co-process quota and each co-process's live namespaces and objects. */
+        readonly quota: { readonly namespaces: number; readonly objects: number };
+        readonly usage: Readonly<Record<number, { readonly namespaces: number; readonly objects: number }>>;
+      }
+    | undefined;
   readonly ipcd: IpcdStats | undefined;
   /** Calls, errors and defects (a handler threw: a bug, answered EDEFECT) per daemon pool. */
   readonly pools: Partial<Record<CoreDaemon, PoolStats>>;
@@ -69,6 +78,9 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
     tokensA: space.mintTokenSpace(2 ** 33),
     tokensB: space.mintTokenSpace(2 ** 33),
   });
+  // The microkernel's own publishing is not charged to any quota.
+  let coprocdPid = -1;
+  const exempt = (pid: number): boolean => pid === coprocdPid;
   let nsd: RunningNsd | undefined;
   let ipcd: RunningIpcd | undefined;
   let coserviced: RunningCoserviced | undefined;
@@ -77,8 +89,8 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
     {
       mintKeys,
       programs: daemonPrograms({
-        ...(options.nsd === undefined ? {} : { nsd: options.nsd }),
-        ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }),
+        nsd: { ...options.nsd, exempt },
+        ipcd: { ...options.ipcd, exempt },
         observe: { nsd: (r) => (nsd = r), ipcd: (r) => (ipcd = r), coserviced: (r) => (coserviced = r), coeventd: (r) => (coeventd = r) },
       }),
       policies: { ...DEFAULT_POLICIES, ...options.policies },
@@ -94,6 +106,7 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
     status,
   );
   const handle = space.spawn(program, { name: 'coprocd' });
+  coprocdPid = handle.pid;
   void handle.exited.then((s) => settle(E.left(sysError('ENXIO', 'boot', `coprocd exited (${s.reason}, ${s.code})`))));
   return {
     pid: handle.pid,
@@ -106,7 +119,15 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
       >,
     inspect: () => ({
       namespaces: nsd === undefined ? undefined : snapshotNamespaces(nsd.table),
-      nsd: nsd === undefined ? undefined : { ...nsd.table.counts, limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects } },
+      nsd:
+        nsd === undefined
+          ? undefined
+          : {
+              ...nsd.table.counts,
+              limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects },
+              quota: { ...nsd.table.quota },
+              usage: Object.fromEntries([...nsd.table.usage].map(([pid, u]) => [pid, { ...u }])),
+            },
       ipcd: ipcd?.ipcd.stats(),
       pools: {
         ...(nsd === undefined ? {} : { nsd: { ...nsd.pool.stats } }),

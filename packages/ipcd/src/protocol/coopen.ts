@@ -14,5 +14,5 @@ export const coopen = defineOp({
   argSlots: { type: Reg.i0, capacity: Reg.i1 },
   result: t.type({ port: TaggedCapC, entry: TaggedCapC }),
   resultSlots: { port: Reg.c0, entry: Reg.c1 },
-  errors: ['ENOSPC', 'ENOMEM'],
+  errors: ['ENOSPC', 'ENOMEM', 'EDQUOT'],
 });

@@ -39,6 +39,8 @@ export interface IpcdLimits {
   readonly queueDepth: number;
   /** ipcd's own memory for rings and carrier copies. */
   readonly arenaBytes: number;
+  /** Quota: ports one co-process may have open (not yet released) at once; EDQUOT beyond. */
+  readonly portsPerProcess: number;
 }
 
 export const DEFAULT_IPCD_LIMITS: IpcdLimits = {
@@ -48,4 +50,5 @@ export const DEFAULT_IPCD_LIMITS: IpcdLimits = {
   maxMessageBytes: 1 << 16,
   queueDepth: 256,
   arenaBytes: 4 << 20,
+  portsPerProcess: 64,
 };

@@ -15,6 +15,10 @@ export function serveCoopen(ipcd: Ipcd): OpBinding {
       bytes = capacity === 0 ? ipcd.limits.channelBytes : capacity;
       if (bytes < 1 || bytes > ipcd.limits.maxChannelBytes) return E.left(sysError('EINVAL', 'COOPEN', `channel capacity must be 1..${ipcd.limits.maxChannelBytes}`));
     }
+    if (ipcd.overQuota(call.callerPid)) for (const t of Object.values(ipcd.tables)) ipcd.reclaim(call.thread, t);
+    if (ipcd.overQuota(call.callerPid)) {
+      return E.left(sysError('EDQUOT', 'COOPEN', `pid ${call.callerPid} holds its ${ipcd.limits.portsPerProcess} ports`));
+    }
     if (table.slots.size >= table.capacity) ipcd.reclaim(call.thread, table);
     if (table.slots.size >= table.capacity) return E.left(sysError('ENOSPC', 'COOPEN', `all ${table.capacity} ${type} ports are open`));
     const ring = type === 'COCHANNEL' ? ipcd.arena.allocate(bytes) : undefined;
@@ -30,6 +34,7 @@ export function serveCoopen(ipcd: Ipcd): OpBinding {
       return E.left(sysError('ENOSPC', 'COOPEN', `all ${table.capacity} ${type} ports are open`));
     }
     if (ring !== undefined) port.ring = { free: () => ipcd.arena.free(ring) };
+    port.owner = call.callerPid;
     return E.right({ port: table.handle(port, ALL_RIGHTS | Perm.CINVOKE), entry: ipcd.entries[type] });
   });
 }

@@ -29,6 +29,9 @@ export interface IpcdKeys {
 export interface IpcdStats {
   readonly open: Record<CoportTypeName, number>;
   readonly arenaBytes: number;
+  /** Ports held (open or closed but not yet released) per co-process, and the quota. */
+  readonly portsByPid: Readonly<Record<number, number>>;
+  readonly portsPerProcess: number;
 }
 
 export class Ipcd {
@@ -40,6 +43,7 @@ export class Ipcd {
   private constructor(
     readonly machine: CapMachine,
     readonly limits: IpcdLimits,
+    readonly exempt: (pid: number) => boolean,
     tables: Record<CoportTypeName, PortTable>,
     arena: Arena,
     carrier: CarrierState,
@@ -51,7 +55,7 @@ export class Ipcd {
     this.entries = entries;
   }
 
-  static create(ctx: CoProcessContext, keys: IpcdKeys, limits: Partial<IpcdLimits> = {}): E.Either<SysError, Ipcd> {
+  static create(ctx: CoProcessContext, keys: IpcdKeys, limits: Partial<IpcdLimits> = {}, exempt: (pid: number) => boolean = () => false): E.Either<SysError, Ipcd> {
     const lim: IpcdLimits = { ...DEFAULT_IPCD_LIMITS, ...limits };
     const m = ctx.machine;
     const records = ctx.malloc(PortTable.recordBytes(lim.portsPerType) * COPORT_TYPES.length);
@@ -71,7 +75,7 @@ export class Ipcd {
     );
     if (E.isLeft(code)) return code;
     const entries = Object.fromEntries(COPORT_TYPES.map((type) => [type, tables[type].mint.seal(code.right[type])])) as Record<CoportTypeName, Capability>;
-    return E.right(new Ipcd(m, lim, tables, arena, carrier, entries));
+    return E.right(new Ipcd(m, lim, exempt, tables, arena, carrier, entries));
   }
 
   /**
@@ -161,10 +165,26 @@ export class Ipcd {
     return problems;
   }
 
+  /** True when `pid` may not open one more port. */
+  overQuota(pid: number): boolean {
+    return !this.exempt(pid) && this.portsOf(pid) >= this.limits.portsPerProcess;
+  }
+
+  /** Ports `pid` holds across all types (quota accounting). */
+  portsOf(pid: number): number {
+    let n = 0;
+    for (const t of Object.values(this.tables)) for (const p of t.slots.values()) if (p.owner === pid) n++;
+    return n;
+  }
+
   stats(): IpcdStats {
+    const byPid: Record<number, number> = {};
+    for (const t of Object.values(this.tables)) for (const p of t.slots.values()) byPid[p.owner] = (byPid[p.owner] ?? 0) + 1;
     return {
       open: Object.fromEntries(COPORT_TYPES.map((t) => [t, this.tables[t].slots.size])) as Record<CoportTypeName, number>,
       arenaBytes: this.arena.bytesInUse,
+      portsByPid: byPid,
+      portsPerProcess: this.limits.portsPerProcess,
     };
   }
 }

@@ -15,6 +15,8 @@ export interface PortSlot {
   /** ipcd-private: the region behind the ring (COCHANNEL). */
   ring?: { readonly free: () => void };
   closed: boolean;
+  /** The co-process that opened it (charged against its quota until the slot is released). */
+  owner: number;
 }
 
 /** A port resolved from a handle: its record and the rights the handle carries. */
@@ -64,7 +66,7 @@ export class PortTable {
     m.storeI32(rec, Rec.GEN, claim.gen);
     if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
     else clearBuf(m, rec);
-    const port: PortSlot = { slot: claim.slot, gen: claim.gen, rec, closed: false };
+    const port: PortSlot = { slot: claim.slot, gen: claim.gen, rec, closed: false, owner: -1 };
     this.slots.put(port);
     return port;
   }

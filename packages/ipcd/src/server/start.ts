@@ -13,6 +13,8 @@ import { Ipcd, type IpcdKeys } from './ipcd.js';
 
 export interface IpcdOptions {
   readonly limits?: Partial<IpcdLimits>;
+  /** Co-processes exempt from the per-process port quota (the microkernel itself). */
+  readonly exempt?: (pid: number) => boolean;
   readonly workers?: number;
   readonly onDefect?: (op: string, error: unknown) => void;
 }
@@ -23,7 +25,7 @@ export interface RunningIpcd {
 }
 
 export async function startIpcd(ctx: CoProcessContext, keys: IpcdKeys, options: IpcdOptions = {}): Promise<E.Either<SysError, RunningIpcd>> {
-  const ipcd = Ipcd.create(ctx, keys, options.limits);
+  const ipcd = Ipcd.create(ctx, keys, options.limits, options.exempt);
   if (E.isLeft(ipcd)) return ipcd;
   const i = ipcd.right;
   const bindings = [serveCoopen(i), serveCoclose(i), serveCosend(i), serveCorecv(i), serveCoportMsgFree(i), serveCoportEntry(i)];

@@ -11,5 +11,5 @@ export const cocreate = defineOp({
   argSlots: { name: Reg.name, type: Reg.i0, parent: Reg.c0 },
   result: t.type({ ns: TaggedCapC, created: t.number }),
   resultSlots: { ns: Reg.c1, created: Reg.i1 },
-  errors: ['EACCES', 'EEXIST', 'ENOSPC'],
+  errors: ['EACCES', 'EEXIST', 'ENOSPC', 'EDQUOT'],
 });

@@ -11,5 +11,5 @@ export const coinsert = defineOp({
   argSlots: { name: Reg.name, type: Reg.i0, obj: Reg.c1, ns: Reg.c0 },
   result: t.type({ nsobj: TaggedCapC }),
   resultSlots: { nsobj: Reg.c2 },
-  errors: ['EACCES', 'EEXIST', 'ENOSPC'],
+  errors: ['EACCES', 'EEXIST', 'ENOSPC', 'EDQUOT'],
 });

@@ -10,7 +10,7 @@ import type { NamespaceTable } from './namespace-table.js';
  * success), exhaustion ENOSPC, and an *object* of the same name also blocks creation.
  */
 export function serveCocreate(table: NamespaceTable): OpBinding {
-  return bind(cocreate, ({ name, type, parent }) => {
+  return bind(cocreate, ({ name, type, parent }, call) => {
     const p = table.openNs(parent);
     if (p === undefined) return E.left(sysError('EINVAL', 'COCREATE', 'parent is not a live namespace handle'));
     if (type === 'ROOT') return E.left(sysError('EINVAL', 'COCREATE', 'the root namespace cannot be created'));
@@ -25,7 +25,8 @@ export function serveCocreate(table: NamespaceTable): OpBinding {
       if (type === 'PRIVATE') return E.left(sysError('EEXIST', 'COCREATE', 'private namespaces cannot be joined'));
       return E.right({ ns: table.nsHandle(existing.entry, NsRight.WR), created: 0 });
     }
-    const created = table.createNs(p.entry, name, type);
+    if (table.overQuota(call.callerPid, 'namespaces')) return E.left(sysError('EDQUOT', 'COCREATE', `pid ${call.callerPid} has its ${table.quota.namespaces} namespaces`));
+    const created = table.createNs(p.entry, name, type, call.callerPid);
     if (created === undefined) return E.left(sysError('ENOSPC', 'COCREATE', 'namespace table or parent is full'));
     return E.right({ ns: table.nsHandle(created, NsRight.OWN), created: 1 });
   });

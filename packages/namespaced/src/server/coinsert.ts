@@ -7,7 +7,7 @@ import type { NamespaceTable } from './namespace-table.js';
 
 /** coinsert: WR on `ns`, a free name, an object iff not a reservation, and a local object. */
 export function serveCoinsert(table: NamespaceTable): OpBinding {
-  return bind(coinsert, ({ name, type, obj, ns }) => {
+  return bind(coinsert, ({ name, type, obj, ns }, call) => {
     const n = table.openNs(ns);
     if (n === undefined) return E.left(sysError('EINVAL', 'COINSERT', 'not a live namespace handle'));
     if ((type === 'RESERVATION') !== (obj === undefined)) {
@@ -16,7 +16,8 @@ export function serveCoinsert(table: NamespaceTable): OpBinding {
     if (obj !== undefined && obj.has(Perm.GLOBAL)) return E.left(sysError('EINVAL', 'COINSERT', 'object capability must be local (no GLOBAL)'));
     if (!nsRights(n.perms).write) return E.left(sysError('EACCES', 'COINSERT', 'namespace handle lacks WR'));
     if (n.entry.members.has(name)) return E.left(sysError('EEXIST', 'COINSERT', `${name} is taken`));
-    const entry = table.insertObj(n.entry, name, type, obj);
+    if (table.overQuota(call.callerPid, 'objects')) return E.left(sysError('EDQUOT', 'COINSERT', `pid ${call.callerPid} has its ${table.quota.objects} objects`));
+    const entry = table.insertObj(n.entry, name, type, obj, call.callerPid);
     if (entry === undefined) return E.left(sysError('ENOSPC', 'COINSERT', 'object table or namespace is full'));
     const rights = type === 'RESERVATION' ? ObjRight.R | ObjRight.W | ObjRight.D : ObjRight.R | ObjRight.D;
     return E.right({ nsobj: table.objHandle(entry, rights) });

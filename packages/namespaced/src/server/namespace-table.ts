@@ -17,6 +17,8 @@ export interface NsEntry {
   readonly parent: NsEntry | undefined;
   /** Objects and child namespaces, by name (one shared name space). */
   readonly members: Map<string, Member>;
+  /** The co-process charged for it (quota); 0 for the root. */
+  readonly owner: number;
 }
 
 export interface ObjEntry {
@@ -26,6 +28,8 @@ export interface ObjEntry {
   type: ObjTypeName;
   object: Capability | undefined;
   readonly ns: NsEntry;
+  /** The co-process charged for it (quota). */
+  readonly owner: number;
 }
 
 export type Member = { readonly kind: 'ns'; readonly entry: NsEntry } | { readonly kind: 'obj'; readonly entry: ObjEntry };
@@ -38,20 +42,41 @@ export interface NsdLimits {
 
 export const DEFAULT_LIMITS: NsdLimits = { namespaces: 1024, objects: 2048, membersPerNamespace: 512 };
 
+/** Per-co-process quota: namespaces and objects it may have live at once (EDQUOT beyond). */
+export interface NsdQuota {
+  readonly namespaces: number;
+  readonly objects: number;
+}
+
+export const DEFAULT_QUOTA: NsdQuota = { namespaces: 64, objects: 512 };
+
+export interface NsdUsage {
+  namespaces: number;
+  objects: number;
+}
+
 export class NamespaceTable {
   readonly handles: HandleCodec;
   readonly limits: NsdLimits;
+  readonly quota: NsdQuota;
+  /** Live namespaces and objects per co-process that created them. */
+  readonly usage = new Map<number, NsdUsage>();
   readonly #ns: SlotTable<NsEntry>;
   readonly #obj: SlotTable<ObjEntry>;
   readonly root: NsEntry;
 
-  constructor(machine: CapMachine, keys: NsdKeys, limits: Partial<NsdLimits> = {}) {
+  /** Co-processes no quota applies to (the microkernel itself). */
+  readonly #exempt: (pid: number) => boolean;
+
+  constructor(machine: CapMachine, keys: NsdKeys, limits: Partial<NsdLimits> = {}, quota: Partial<NsdQuota> = {}, exempt: (pid: number) => boolean = () => false) {
+    this.#exempt = exempt;
     this.handles = new HandleCodec(machine, keys);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.quota = { ...DEFAULT_QUOTA, ...quota };
     this.#ns = new SlotTable(this.limits.namespaces);
     this.#obj = new SlotTable(this.limits.objects);
     const at = this.#ns.claim()!;
-    this.root = { ...at, name: ROOT_NAME, type: 'ROOT', parent: undefined, members: new Map() };
+    this.root = { ...at, name: ROOT_NAME, type: 'ROOT', parent: undefined, members: new Map(), owner: 0 };
     this.#ns.put(this.root);
   }
 
@@ -77,26 +102,40 @@ export class NamespaceTable {
     return this.handles.mintObj(obj.slot, obj.gen, obj.type, rights);
   }
 
+  /** True when `pid` may not create one more of `kind`. */
+  overQuota(pid: number, kind: keyof NsdUsage): boolean {
+    return !this.#exempt(pid) && (this.usage.get(pid)?.[kind] ?? 0) >= this.quota[kind];
+  }
+
+  #charge(pid: number, kind: keyof NsdUsage, by: number): void {
+    const u = this.usage.get(pid) ?? { namespaces: 0, objects: 0 };
+    u[kind] += by;
+    if (u.namespaces === 0 && u.objects === 0) this.usage.delete(pid);
+    else this.usage.set(pid, u);
+  }
+
   roomIn(ns: NsEntry): boolean {
     return ns.members.size < this.limits.membersPerNamespace;
   }
 
-  createNs(parent: NsEntry, name: string, type: NsTypeName): NsEntry | undefined {
+  createNs(parent: NsEntry, name: string, type: NsTypeName, owner: number): NsEntry | undefined {
     if (!this.roomIn(parent)) return undefined;
     const at = this.#ns.claim();
     if (at === undefined) return undefined;
-    const entry: NsEntry = { ...at, name, type, parent, members: new Map() };
+    const entry: NsEntry = { ...at, name, type, parent, members: new Map(), owner };
     this.#ns.put(entry);
+    this.#charge(owner, 'namespaces', 1);
     parent.members.set(name, { kind: 'ns', entry });
     return entry;
   }
 
-  insertObj(ns: NsEntry, name: string, type: ObjTypeName, object: Capability | undefined): ObjEntry | undefined {
+  insertObj(ns: NsEntry, name: string, type: ObjTypeName, object: Capability | undefined, owner: number): ObjEntry | undefined {
     if (!this.roomIn(ns)) return undefined;
     const at = this.#obj.claim();
     if (at === undefined) return undefined;
-    const entry: ObjEntry = { ...at, name, type, object, ns };
+    const entry: ObjEntry = { ...at, name, type, object, ns, owner };
     this.#obj.put(entry);
+    this.#charge(owner, 'objects', 1);
     ns.members.set(name, { kind: 'obj', entry });
     return entry;
   }
@@ -104,6 +143,7 @@ export class NamespaceTable {
   removeObj(obj: ObjEntry): void {
     const m = obj.ns.members.get(obj.name);
     if (m?.kind === 'obj' && m.entry === obj) obj.ns.members.delete(obj.name);
+    if (this.#obj.get(obj.slot, obj.gen) === obj) this.#charge(obj.owner, 'objects', -1);
     this.#obj.release(obj);
   }
 
@@ -119,6 +159,7 @@ export class NamespaceTable {
     const p = ns.parent;
     const m = p?.members.get(ns.name);
     if (p !== undefined && m?.kind === 'ns' && m.entry === ns) p.members.delete(ns.name);
+    if (this.#ns.get(ns.slot, ns.gen) === ns && ns !== this.root) this.#charge(ns.owner, 'namespaces', -1);
     this.#ns.release(ns);
     return removed + 1;
   }
@@ -155,6 +196,19 @@ export class NamespaceTable {
       }
     };
     walk(this.root);
+    const charged = new Map<number, NsdUsage>();
+    const bump = (pid: number, kind: keyof NsdUsage) => {
+      const u = charged.get(pid) ?? { namespaces: 0, objects: 0 };
+      u[kind]++;
+      charged.set(pid, u);
+    };
+    for (const e of this.#ns.values()) if (e !== this.root) bump(e.owner, 'namespaces');
+    for (const e of this.#obj.values()) bump(e.owner, 'objects');
+    for (const pid of new Set([...charged.keys(), ...this.usage.keys()])) {
+      const a = charged.get(pid);
+      const b = this.usage.get(pid);
+      if (a?.namespaces !== b?.namespaces || a?.objects !== b?.objects) problems.push(`quota accounting for pid ${pid} disagrees with the tables`);
+    }
     for (const e of this.#ns.values()) if (!seenNs.has(e)) problems.push(`namespace ${e.name} is unreachable`);
     for (const e of this.#obj.values()) if (!seenObj.has(e)) problems.push(`object ${e.name} is unreachable`);
     return problems;

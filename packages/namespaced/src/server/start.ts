@@ -13,10 +13,14 @@ import { serveCoinsert } from './coinsert.js';
 import { serveCoselect } from './coselect.js';
 import { serveCoupdate } from './coupdate.js';
 import type { NsdKeys } from './handles.js';
-import { NamespaceTable, type NsdLimits } from './namespace-table.js';
+import { NamespaceTable, type NsdLimits, type NsdQuota } from './namespace-table.js';
 
 export interface NsdOptions {
   readonly limits?: Partial<NsdLimits>;
+  /** Per-co-process quota (live namespaces and objects each may have created). */
+  readonly quota?: Partial<NsdQuota>;
+  /** Co-processes exempt from the quota (the microkernel's own publishing). */
+  readonly exempt?: (pid: number) => boolean;
   readonly workers?: number;
   readonly onDefect?: (op: string, error: unknown) => void;
 }
@@ -29,7 +33,7 @@ export interface RunningNsd {
 }
 
 export async function startNsd(ctx: CoProcessContext, keys: NsdKeys, options: NsdOptions = {}): Promise<E.Either<SysError, RunningNsd>> {
-  const table = new NamespaceTable(ctx.machine, keys, options.limits);
+  const table = new NamespaceTable(ctx.machine, keys, options.limits, options.quota, options.exempt);
   const bindings = [serveCocreate(table), serveCodrop(table), serveCoinsert(table), serveCoselect(table), serveCoupdate(table), serveCodelete(table)];
   const pool = await startPool(ctx, bindings, {
     name: 'nsd',
