@@ -18,6 +18,7 @@ import { threadsBench } from '../packages/capmachine/bench/threads.bench.js';
 import type { CoportTypeName } from '@comsg/libcomsg';
 import { copyCeiling, postMessageStream, unixSocketStream, type StreamSpec } from './baselines.js';
 import { coportThroughput } from './coports.js';
+import { endurance, type EnduranceResult } from './endurance.js';
 import { gcAvailable, perCoProcess, perObjectAndPort, type MemoryCost } from './memory.js';
 import { namespaceScaling } from './namespace.js';
 
@@ -56,6 +57,7 @@ export interface SuiteReport {
   readonly coports: readonly Throughput[];
   readonly namespace: readonly NamespaceRow[];
   readonly memory: readonly MemoryCost[];
+  readonly endurance: readonly EnduranceResult[];
   readonly ratios: readonly Ratio[];
 }
 
@@ -78,7 +80,7 @@ const sizeName = (n: number) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 
 export async function runSuite(options: { quick?: boolean; progress?: (step: number, of: number, what: string) => void } = {}): Promise<SuiteReport> {
   const quick = options.quick ?? false;
-  const steps = 5 + TYPES.length;
+  const steps = 6 + TYPES.length;
   let step = 0;
   const progress = (what: string) => options.progress?.(++step, steps, what);
 
@@ -119,6 +121,14 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
   progress('memory per co-process, namespace object and coport');
   const memory = [await perCoProcess(quick ? 50 : 500), ...(await perObjectAndPort(quick ? 500 : 10_000, quick ? 50 : 200))];
 
+  const cycles = quick ? 2_000 : 1_000_000;
+  progress(`endurance: ${cycles} open/send/recv/close cycles and ${cycles} insert/delete cycles`);
+  const soak = await endurance(cycles);
+
+  const ratios = ratiosOf(cocall, coports, namespace);
+  for (const e of soak) {
+    ratios.push({ name: `heap after ÷ early in: ${e.what}`, value: e.heapGrowth, target: '≤ 1.2 (flat)', met: e.heapGrowth <= 1.2 });
+  }
   return {
     command: `npm run bench${quick ? ' -- --quick' : ''}`,
     quick,
@@ -129,7 +139,8 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
     coports,
     namespace,
     memory,
-    ratios: ratiosOf(cocall, coports, namespace),
+    endurance: soak,
+    ratios,
   };
 }
 
@@ -173,6 +184,7 @@ export function renderReport(r: SuiteReport): string[] {
   out.push('', '## one-way throughput', ...table(['stream', 'median MB/s', 'p99 MB/s', 'msgs/s'], r.coports.map((x) => [x.name, f(x.medianMBps), f(x.p99MBps), f(x.medianMsgsPerSec, 0)])));
   out.push('', '## namespace operations', ...table(['op', 'objects', 'median ns', 'p99 ns', 'ops/s'], r.namespace.map((x) => [x.op, String(x.objects), f(x.medianNs), f(x.p99Ns), f(x.opsPerSec, 0)])));
   out.push('', '## memory', ...table(['per', 'count', 'JS heap B', 'tagged B'], r.memory.map((x) => [x.what, String(x.count), f(x.heapBytes, 0), f(x.taggedBytes, 0)])));
+  out.push('', '## endurance', ...table(['cycle', 'cycles', 'cycles/s', 'heap MiB (tenths)', 'held at end', 'invariants'], r.endurance.map((x) => [x.what, String(x.cycles), f(x.cyclesPerSec, 0), x.heapMiB.map((h) => h.toFixed(1)).join(' '), String(x.leftOpen), x.invariants.length === 0 ? 'ok' : x.invariants.join('; ')])));
   out.push('', '## ratios against targets', ...table(['ratio', 'value', 'target', 'met'], r.ratios.map((x) => [x.name, f(x.value, 2), x.target, x.met ? 'yes' : 'NO'])));
   return out;
 }

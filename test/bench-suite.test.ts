@@ -6,8 +6,8 @@ import { renderReport, runSuite } from '../bench/suite.js';
 test('the benchmark suite runs end to end in quick mode', async (t) => {
   const steps: string[] = [];
   const r = await runSuite({ quick: true, progress: (i, n, what) => steps.push(`${i}/${n} ${what}`) });
-  t.is(steps.length, 8);
-  t.is(steps.at(-1)!.split(' ')[0], '8/8');
+  t.is(steps.length, 9);
+  t.is(steps.at(-1)!.split(' ')[0], '9/9');
   const finite = (x: number) => Number.isFinite(x) && x > 0;
   t.true(r.capmachine.length >= 9 && r.capmachine.every((x) => finite(x.medianNs)));
   for (const name of ['plain call', 'inline cocall 64 B', 'inline cocall_slow', 'raw SAB', 'threads cocall 64', 'threads cocall_slow', 'MessagePort']) {
@@ -24,7 +24,14 @@ test('the benchmark suite runs end to end in quick mode', async (t) => {
   t.deepEqual([...new Set(r.namespace.map((x) => x.objects))], [1000, 5000]);
   t.deepEqual(r.memory.map((m) => m.what.split(' ')[0]), ['co-process', 'namespace', 'coport', 'coport', 'coport']);
   t.true(r.memory.every((m) => Number.isFinite(m.heapBytes) && m.taggedBytes >= 0));
-  t.true(r.ratios.length >= 10 && r.ratios.every((x) => Number.isFinite(x.value) && typeof x.met === 'boolean'));
+  t.is(r.endurance.length, 2);
+  for (const e of r.endurance) {
+    t.is(e.cycles, 2000);
+    t.deepEqual(e.invariants, []);
+    t.true(e.heapMiB.length >= 10 && e.heapMiB.every((h) => h > 0));
+    t.true(e.leftOpen <= 64, 'held resources stay bounded');
+  }
+  t.true(r.ratios.length >= 12 && r.ratios.every((x) => Number.isFinite(x.value) && typeof x.met === 'boolean'));
   const text = renderReport(r).join('\n');
-  for (const heading of ['## capmachine operations', '## cocall round trips', '## one-way throughput', '## namespace operations', '## memory', '## ratios against targets']) t.true(text.includes(heading));
+  for (const heading of ['## capmachine operations', '## cocall round trips', '## one-way throughput', '## namespace operations', '## memory', '## endurance', '## ratios against targets']) t.true(text.includes(heading));
 });

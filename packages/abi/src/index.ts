@@ -12,5 +12,5 @@ export { cocall, type CocallOptions } from './cocall.js';
 export { describeDecodeErrors } from './errors.js';
 export { describeCall, describeValues, renderOpTable } from './docs.js';
 export { GENERATION_LIMIT, SLOT_LIMIT, SlotTable } from './slots.js';
-export { TokenMint, type OpenedToken } from './token-mint.js';
+export { MINT_SPACE_BYTES, TOKEN_SPACE_BYTES, TokenMint, type OpenedToken } from './token-mint.js';
 export { startService, startWorkers, type RunningService, type ServiceOptions, type WorkerSet } from './service.js';

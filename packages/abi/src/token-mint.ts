@@ -4,7 +4,12 @@
  * daemon can open them; a handle to a recycled slot carries an old generation.
  */
 import { Capability, type CapMachine } from '@comsg/capmachine';
-import { SLOT_LIMIT } from './slots.js';
+import { GENERATION_LIMIT, SLOT_LIMIT } from './slots.js';
+
+/** Bytes of token space one mint needs: every (slot, generation) pair, 16 bytes each. */
+export const MINT_SPACE_BYTES = 16 * SLOT_LIMIT * GENERATION_LIMIT;
+/** Token space for a daemon with up to four mints (a family splits it in power-of-two parts). */
+export const TOKEN_SPACE_BYTES = 4 * MINT_SPACE_BYTES;
 
 export interface OpenedToken {
   readonly slot: number;
@@ -19,6 +24,9 @@ export class TokenMint {
 
   /** `key` seals (its address is the otype); `space` is the unbacked token range. */
   constructor(machine: CapMachine, space: Capability, key: Capability) {
+    // Every generation of every slot must have its own token; a smaller space would mint
+    // untagged handles once generations run past it.
+    if (!space.tag || space.length < BigInt(MINT_SPACE_BYTES)) throw new RangeError(`token space must be a tagged capability over at least ${MINT_SPACE_BYTES} bytes`);
     this.#m = machine;
     this.#space = space;
     this.#key = key;
@@ -29,7 +37,10 @@ export class TokenMint {
    * equal parts — one kind of handle per mint.
    */
   static family(machine: CapMachine, types: Capability, tokens: Capability, count: number): TokenMint[] {
-    const part = tokens.length / BigInt(count);
+    // Power-of-two parts: exactly representable bounds, and each part the same size.
+    let parts = 1n;
+    while (parts < BigInt(count)) parts *= 2n;
+    const part = tokens.length / parts;
     return Array.from({ length: count }, (_, i) => {
       const space = machine.setBounds(machine.setAddress(tokens, tokens.base + part * BigInt(i)), part);
       return new TokenMint(machine, space, machine.setAddress(types, types.base + BigInt(i)));

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { AddressSpace, COSETUP_COCALL, type Capability, type CoProcessContext, type SysError } from '@comsg/capmachine';
-import { ARGS_SIZE, ukernCall, type AnyOpDecl, type ArgsOf, type CallError, type ResultOf } from '@comsg/abi';
+import { ARGS_SIZE, TOKEN_SPACE_BYTES, ukernCall, type AnyOpDecl, type ArgsOf, type CallError, type ResultOf } from '@comsg/abi';
 import { startNsd, type NsdLimits, type RunningNsd } from '../src/index.js';
 
 export function ok<T>(e: E.Either<SysError, T>): T {
@@ -24,7 +24,7 @@ export interface NsdWorld {
 
 export async function nsdWorld(options: { agents?: number; limits?: Partial<NsdLimits>; seed?: number } = {}): Promise<NsdWorld> {
   const space = AddressSpace.create(options.seed === undefined ? {} : { seed: options.seed });
-  const keys = { types: space.mintTypes(16), nsTokens: space.mintTokenSpace(2 ** 33), objTokens: space.mintTokenSpace(2 ** 33) };
+  const keys = { types: space.mintTypes(16), nsTokens: space.mintTokenSpace(TOKEN_SPACE_BYTES), objTokens: space.mintTokenSpace(TOKEN_SPACE_BYTES) };
   let nsd: RunningNsd | undefined;
   let closed = false;
   space.spawn({

@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { sysError, type AddressSpace, type SysError } from '@comsg/capmachine';
 import type { IpcdOptions, IpcdStats, RunningIpcd } from '@comsg/ipcd';
 import { snapshotNamespaces, type NsdOptions, type NsView, type RunningNsd } from '@comsg/namespaced';
-import type { PoolStats } from '@comsg/abi';
+import { TOKEN_SPACE_BYTES, type PoolStats } from '@comsg/abi';
 import type { RunningCoeventd } from '../coeventd/start.js';
 import type { RunningCoserviced } from '../coserviced/start.js';
 import { CORE_DAEMONS, coprocdProgram, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
@@ -75,8 +75,8 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
   const status: Record<CoreDaemon, DaemonStatus> = { nsd: fresh(), coserviced: fresh(), coeventd: fresh(), ipcd: fresh() };
   const mintKeys = (daemon: CoreDaemon): DaemonKeys => ({
     types: space.mintTypes(daemon === 'nsd' ? 16 : daemon === 'ipcd' ? 3 : 2),
-    tokensA: space.mintTokenSpace(2 ** 33),
-    tokensB: space.mintTokenSpace(2 ** 33),
+    tokensA: space.mintTokenSpace(TOKEN_SPACE_BYTES),
+    tokensB: space.mintTokenSpace(TOKEN_SPACE_BYTES),
   });
   // The microkernel's own publishing is not charged to any quota.
   let coprocdPid = -1;
