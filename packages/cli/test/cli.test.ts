@@ -158,3 +158,17 @@ test('the comsg bin runs from a fresh install (npx comsg): exit codes pass throu
   t.is(bad.status, 2);
   t.regex(bad.stderr, /unknown command "nope"/);
 });
+
+test('comsg quota shows each co-process’s namespaces, objects and coports against the quotas', async (t) => {
+  const r = await cli('quota', 'copipe', '--json');
+  t.is(r.code, Exit.OK);
+  const doc = json(r);
+  t.deepEqual(doc.quota, { namespaces: 64, objects: 512, ports: 64 });
+  const consumer = doc.rows.find((x: { name: string }) => x.name === 'consumer');
+  t.like(consumer, { namespaces: 1, objects: 1 });
+  const coprocd = doc.rows.find((x: { name: string }) => x.name === 'coprocd');
+  t.is(coprocd.objects, 19, 'the microkernel’s own entries are counted (and exempt from the quota)');
+  const text = await cli('quota');
+  t.regex(text.out[0]!, /^PID\s+NAME\s+NAMESPACES\s+OBJECTS\s+COPORTS$/);
+  t.true(text.out.some((l) => /^\d+\s+forecaster\s+1\/64\s+1\/512\s+0\/64$/.test(l)));
+});
