@@ -4,7 +4,7 @@
  * whose generations run out is retired rather than reused.
  */
 export const SLOT_LIMIT = 1 << 17;
-export const GENERATION_LIMIT = 1 << 12;
+export const GENERATION_LIMIT = 1 << 20;
 
 export class SlotTable<T extends { readonly slot: number; readonly gen: number }> {
   readonly #live = new Map<number, T>();
@@ -19,7 +19,8 @@ export class SlotTable<T extends { readonly slot: number; readonly gen: number }
   /** A free slot and its current generation, or undefined when full. */
   claim(): { slot: number; gen: number } | undefined {
     if (this.#live.size >= this.capacity) return undefined;
-    const slot = this.#free.pop() ?? (this.#next < SLOT_LIMIT ? this.#next++ : undefined);
+    // Slot numbers stay below the capacity (tables index records by slot); retired slots are gone.
+    const slot = this.#free.pop() ?? (this.#next < Math.min(SLOT_LIMIT, this.capacity) ? this.#next++ : undefined);
     if (slot === undefined) return undefined;
     return { slot, gen: this.#gens[slot] ?? 0 };
   }
