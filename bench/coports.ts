@@ -3,15 +3,11 @@
  * messages of `size` bytes through a coport to a consumer co-process, once per round with a
  * barrier between rounds; a sample is bytes / (first send → last byte received).
  */
-import * as E from 'fp-ts/lib/Either.js';
 import { AddressSpace, bootMicrokernel, type Capability, type CoProcessContext } from '@comsg/libcoproc';
 import { coclose, coprocInit, corecv, cosend, openCoport, type CoportTypeName, type UkernThread } from '@comsg/libcomsg';
 import type { StreamSpec } from './baselines.js';
+import { ok } from './microkernel.js';
 
-function ok<T>(r: E.Either<{ _tag: string; message: string }, T>, what: string): T {
-  if (E.isLeft(r)) throw new Error(`${what}: ${r.left._tag} ${r.left.message}`);
-  return r.right;
-}
 
 const CHANNEL_MAX = 1 << 16;
 // A full COCARRIER queue (256 messages of 64 KiB) plus its quarantine must fit ipcd's arena.

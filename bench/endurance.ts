@@ -3,14 +3,8 @@
  * sampling the JS heap (after GC) and the daemons' tables as it goes. Slots and memory must be
  * recycled: the heap stays flat and nothing is left open.
  */
-import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace, bootMicrokernel } from '@comsg/libcoproc';
-import { coclose, codelete, coinsert, coprocInit, corecv, cosend, openCoport } from '@comsg/libcomsg';
-
-function ok<T>(r: E.Either<{ _tag: string; message: string }, T>, what: string): T {
-  if (E.isLeft(r)) throw new Error(`${what}: ${r.left._tag} ${r.left.message}`);
-  return r.right;
-}
+import { coclose, codelete, coinsert, corecv, cosend, openCoport } from '@comsg/libcomsg';
+import { inMicrokernel, ok } from './microkernel.js';
 
 export interface EnduranceResult {
   readonly what: string;
@@ -32,57 +26,42 @@ const heapMiB = () => {
 };
 
 export async function endurance(cycles: number): Promise<EnduranceResult[]> {
-  const space = AddressSpace.create({ stdout: () => {} });
-  const kernel = bootMicrokernel(space);
-  ok(await kernel.ready, 'boot');
-  const out: EnduranceResult[] = [];
-  let failure: unknown;
-  space.spawn({
-    name: 'endurance',
-    main: async (ctx) => {
-      try {
-        const k = ok(await coprocInit(ctx), 'coproc_init');
-        const buf = ok(ctx.malloc(64), 'malloc');
-        const tenth = Math.max(1, Math.floor(cycles / 10));
-        const run = async (what: string, cycle: () => Promise<void>, leftOpen: () => number): Promise<void> => {
-          const heap: number[] = [];
-          const t0 = process.hrtime.bigint();
-          for (let i = 0; i < cycles; i++) {
-            if (i % tenth === 0) heap.push(heapMiB());
-            await cycle();
-          }
-          const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-          heap.push(heapMiB());
-          const problems = Object.entries(kernel.check()).flatMap(([d, p]) => p.map((x) => `${d}: ${x}`));
-          out.push({ what, cycles, cyclesPerSec: cycles / secs, heapMiB: heap, heapGrowth: heap.at(-1)! / heap[1]!, leftOpen: leftOpen(), invariants: problems });
-        };
-        await run(
-          'coopen + cosend + corecv + coclose (COCHANNEL, 64 B)',
-          async () => {
-            const port = ok(await openCoport(k, 'COCHANNEL'), 'coopen');
-            ok(await cosend(k, port, buf, 64), 'cosend');
-            ok(await corecv(k, port, buf, 64), 'corecv');
-            ok(await coclose(k, port), 'coclose');
-          },
-          // Closed ports are released lazily (when a coopen needs the slot or the quota), so a
-          // bounded number may still be held: at most the per-process port quota.
-          () => kernel.inspect().ipcd?.portsByPid[ctx.pid] ?? 0,
-        );
-        await run(
-          'coinsert + codelete (reservation)',
-          async () => {
-            const h = ok(await coinsert(k, 'churn', 'RESERVATION', undefined, k.root), 'coinsert');
-            ok(await codelete(k, h, k.root), 'codelete');
-          },
-          () => (kernel.inspect().nsd?.usage[ctx.pid]?.objects ?? 0),
-        );
-      } catch (e) {
-        failure = e;
+  return inMicrokernel({}, async (ctx, k, kernel) => {
+    const out: EnduranceResult[] = [];
+    const buf = ok(ctx.malloc(64), 'malloc');
+    const tenth = Math.max(1, Math.floor(cycles / 10));
+    const run = async (what: string, cycle: () => Promise<void>, leftOpen: () => number): Promise<void> => {
+      const heap: number[] = [];
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < cycles; i++) {
+        if (i % tenth === 0) heap.push(heapMiB());
+        await cycle();
       }
-    },
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      heap.push(heapMiB());
+      const problems = Object.entries(kernel.check()).flatMap(([d, p]) => p.map((x) => `${d}: ${x}`));
+      out.push({ what, cycles, cyclesPerSec: cycles / secs, heapMiB: heap, heapGrowth: heap.at(-1)! / heap[1]!, leftOpen: leftOpen(), invariants: problems });
+    };
+    await run(
+      'coopen + cosend + corecv + coclose (COCHANNEL, 64 B)',
+      async () => {
+        const port = ok(await openCoport(k, 'COCHANNEL'), 'coopen');
+        ok(await cosend(k, port, buf, 64), 'cosend');
+        ok(await corecv(k, port, buf, 64), 'corecv');
+        ok(await coclose(k, port), 'coclose');
+      },
+      // Closed ports are released lazily (when a coopen needs the slot or the quota), so a
+      // bounded number may still be held: at most the per-process port quota.
+      () => kernel.inspect().ipcd?.portsByPid[ctx.pid] ?? 0,
+    );
+    await run(
+      'coinsert + codelete (reservation)',
+      async () => {
+        const h = ok(await coinsert(k, 'churn', 'RESERVATION', undefined, k.root), 'coinsert');
+        ok(await codelete(k, h, k.root), 'codelete');
+      },
+      () => (kernel.inspect().nsd?.usage[ctx.pid]?.objects ?? 0),
+    );
+    return out;
   });
-  await space.run();
-  await space.shutdown();
-  if (failure !== undefined) throw failure;
-  return out;
 }

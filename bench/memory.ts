@@ -3,14 +3,9 @@
  * GC; run node with --expose-gc) divided by how many were made, plus the tagged (shared)
  * memory each one was granted.
  */
-import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace, COSETUP_COACCEPT, bootMicrokernel, type Capability } from '@comsg/libcoproc';
-import { cocreate, coinsert, coprocInit, openCoport, type CoportTypeName } from '@comsg/libcomsg';
-
-function ok<T>(r: E.Either<{ _tag: string; message: string }, T>, what: string): T {
-  if (E.isLeft(r)) throw new Error(`${what}: ${r.left._tag} ${r.left.message}`);
-  return r.right;
-}
+import { AddressSpace, COSETUP_COACCEPT, type Capability } from '@comsg/libcoproc';
+import { cocreate, coinsert, openCoport, type CoportTypeName } from '@comsg/libcomsg';
+import { inMicrokernel, ok } from './microkernel.js';
 
 export interface MemoryCost {
   readonly what: string;
@@ -57,37 +52,26 @@ export async function perCoProcess(count: number): Promise<MemoryCost> {
 
 /** Namespace objects (reservations) in one namespace, and coports of each type. */
 export async function perObjectAndPort(objects: number, ports: number): Promise<MemoryCost[]> {
-  const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 128 << 20 });
-  const kernel = bootMicrokernel(space, { nsd: { limits: { objects: objects + 64, membersPerNamespace: objects + 64 }, quota: { objects: objects + 64 } }, ipcd: { limits: { portsPerType: ports + 8, arenaBytes: 32 << 20, portsPerProcess: 4 * ports } } });
-  ok(await kernel.ready, 'boot');
-  const out: MemoryCost[] = [];
-  let failure: unknown;
-  space.spawn({
-    name: 'mem-bench',
-    main: async (ctx) => {
-      try {
-        const k = ok(await coprocInit(ctx), 'coproc_init');
-        const ns = ok(await cocreate(k, 'mem', 'PUBLIC', k.root), 'cocreate').ns;
-        const kept: Capability[] = [];
-        let before = heap();
-        for (let i = 0; i < objects; i++) kept.push(ok(await coinsert(k, `o${i}`, 'RESERVATION', undefined, ns), 'coinsert'));
-        out.push({ what: 'namespace object (nsd entry + handle)', count: objects, heapBytes: (heap() - before) / objects, taggedBytes: 0 });
-        for (const type of ['COCHANNEL', 'COPIPE', 'COCARRIER'] as CoportTypeName[]) {
-          const arena0 = kernel.inspect().ipcd?.arenaBytes ?? 0;
-          before = heap();
-          for (let i = 0; i < ports; i++) kept.push(ok(await openCoport(k, type), `coopen ${type}`));
-          const arena = (kernel.inspect().ipcd?.arenaBytes ?? 0) - arena0;
-          // Every port also has a fixed record in ipcd's record table (allocated at start).
-          out.push({ what: `coport ${type}`, count: ports, heapBytes: (heap() - before) / ports, taggedBytes: arena / ports + 64 });
-        }
-        void kept.length;
-      } catch (e) {
-        failure = e;
-      }
-    },
+  const kernelOptions = {
+    nsd: { limits: { objects: objects + 64, membersPerNamespace: objects + 64 }, quota: { objects: objects + 64 } },
+    ipcd: { limits: { portsPerType: ports + 8, arenaBytes: 32 << 20, portsPerProcess: 4 * ports } },
+  };
+  return inMicrokernel({ memoryBytes: 128 << 20, kernel: kernelOptions }, async (_ctx, k, kernel) => {
+    const out: MemoryCost[] = [];
+    const ns = ok(await cocreate(k, 'mem', 'PUBLIC', k.root), 'cocreate').ns;
+    const kept: Capability[] = [];
+    let before = heap();
+    for (let i = 0; i < objects; i++) kept.push(ok(await coinsert(k, `o${i}`, 'RESERVATION', undefined, ns), 'coinsert'));
+    out.push({ what: 'namespace object (nsd entry + handle)', count: objects, heapBytes: (heap() - before) / objects, taggedBytes: 0 });
+    for (const type of ['COCHANNEL', 'COPIPE', 'COCARRIER'] as CoportTypeName[]) {
+      const arena0 = kernel.inspect().ipcd?.arenaBytes ?? 0;
+      before = heap();
+      for (let i = 0; i < ports; i++) kept.push(ok(await openCoport(k, type), `coopen ${type}`));
+      const arena = (kernel.inspect().ipcd?.arenaBytes ?? 0) - arena0;
+      // Every port also has a fixed record in ipcd's record table (allocated at start).
+      out.push({ what: `coport ${type}`, count: ports, heapBytes: (heap() - before) / ports, taggedBytes: arena / ports + 64 });
+    }
+    void kept.length;
+    return out;
   });
-  await space.run();
-  await space.shutdown();
-  if (failure !== undefined) throw failure;
-  return out;
 }

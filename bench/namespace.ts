@@ -3,14 +3,9 @@
  * (fresh names), coselect (names already there) and codelete (the batch just inserted), so
  * the table stays at N. Each op's cost should not grow with N.
  */
-import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace, bootMicrokernel, type Capability } from '@comsg/libcoproc';
-import { codelete, cocreate, coinsert, coprocInit, coselect } from '@comsg/libcomsg';
-
-function ok<T>(r: E.Either<{ _tag: string; message: string }, T>, what: string): T {
-  if (E.isLeft(r)) throw new Error(`${what}: ${r.left._tag} ${r.left.message}`);
-  return r.right;
-}
+import type { Capability } from '@comsg/libcoproc';
+import { codelete, cocreate, coinsert, coselect } from '@comsg/libcomsg';
+import { inMicrokernel, ok } from './microkernel.js';
 
 export interface NamespaceSample {
   readonly objects: number;
@@ -22,43 +17,28 @@ export interface NamespaceSample {
 
 export async function namespaceScaling(sizes: readonly number[], batch: number, rounds: number): Promise<NamespaceSample[]> {
   const most = Math.max(...sizes) + batch + 64; // + the daemons' own entries in root
-  const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 64 << 20 });
-  const kernel = bootMicrokernel(space, { nsd: { limits: { objects: most, membersPerNamespace: most }, quota: { objects: most } } });
-  ok(await kernel.ready, 'boot');
-  const out: NamespaceSample[] = [];
-  let failure: unknown;
-  space.spawn({
-    name: 'ns-bench',
-    main: async (ctx) => {
-      try {
-        const k = ok(await coprocInit(ctx), 'coproc_init');
-        const ns = ok(await cocreate(k, 'bench', 'PUBLIC', k.root), 'cocreate').ns;
-        let filled = 0;
-        for (const n of [...sizes].sort((a, b) => a - b)) {
-          for (; filled < n; filled++) ok(await coinsert(k, `fill-${filled}`, 'RESERVATION', undefined, ns), 'fill');
-          const s: NamespaceSample = { objects: n, insert: [], select: [], delete: [] };
-          for (let r = 0; r <= rounds; r++) {
-            const handles: Capability[] = [];
-            let t = process.hrtime.bigint();
-            for (let i = 0; i < batch; i++) handles.push(ok(await coinsert(k, `b${r}-${i}`, 'RESERVATION', undefined, ns), 'coinsert'));
-            const ins = Number(process.hrtime.bigint() - t) / batch;
-            t = process.hrtime.bigint();
-            for (let i = 0; i < batch; i++) ok(await coselect(k, `fill-${(i * 7919) % n}`, 'RESERVATION', ns), 'coselect');
-            const sel = Number(process.hrtime.bigint() - t) / batch;
-            t = process.hrtime.bigint();
-            for (const h of handles) ok(await codelete(k, h, ns), 'codelete');
-            const del = Number(process.hrtime.bigint() - t) / batch;
-            if (r > 0) (s.insert.push(ins), s.select.push(sel), s.delete.push(del));
-          }
-          out.push(s);
-        }
-      } catch (e) {
-        failure = e;
+  return inMicrokernel({ memoryBytes: 64 << 20, kernel: { nsd: { limits: { objects: most, membersPerNamespace: most }, quota: { objects: most } } } }, async (_ctx, k) => {
+    const out: NamespaceSample[] = [];
+    const ns = ok(await cocreate(k, 'bench', 'PUBLIC', k.root), 'cocreate').ns;
+    let filled = 0;
+    for (const n of [...sizes].sort((a, b) => a - b)) {
+      for (; filled < n; filled++) ok(await coinsert(k, `fill-${filled}`, 'RESERVATION', undefined, ns), 'fill');
+      const s: NamespaceSample = { objects: n, insert: [], select: [], delete: [] };
+      for (let r = 0; r <= rounds; r++) {
+        const handles: Capability[] = [];
+        let t = process.hrtime.bigint();
+        for (let i = 0; i < batch; i++) handles.push(ok(await coinsert(k, `b${r}-${i}`, 'RESERVATION', undefined, ns), 'coinsert'));
+        const ins = Number(process.hrtime.bigint() - t) / batch;
+        t = process.hrtime.bigint();
+        for (let i = 0; i < batch; i++) ok(await coselect(k, `fill-${(i * 7919) % n}`, 'RESERVATION', ns), 'coselect');
+        const sel = Number(process.hrtime.bigint() - t) / batch;
+        t = process.hrtime.bigint();
+        for (const h of handles) ok(await codelete(k, h, ns), 'codelete');
+        const del = Number(process.hrtime.bigint() - t) / batch;
+        if (r > 0) (s.insert.push(ins), s.select.push(sel), s.delete.push(del));
       }
-    },
+      out.push(s);
+    }
+    return out;
   });
-  await space.run();
-  await space.shutdown();
-  if (failure !== undefined) throw failure;
-  return out;
 }
