@@ -274,8 +274,7 @@ export class Switcher {
     inbuf: Capability,
     inlen: number,
   ): E.Either<SysError, number> {
-    if (this.tracer !== undefined) return this.#traced(thread, target, outbuf, outlen, inbuf, inlen, false);
-    return this.#call(thread, target, outbuf, outlen, inbuf, inlen, false);
+    return this.tracer === undefined ? this.#call(thread, target, outbuf, outlen, inbuf, inlen, false) : this.#traced(thread, target, outbuf, outlen, inbuf, inlen, false);
   }
 
   /** cocall_slow(2): the same call through the kernel (no identity caches, fresh buffers). */
@@ -287,8 +286,7 @@ export class Switcher {
     inbuf: Capability,
     inlen: number,
   ): E.Either<SysError, number> {
-    if (this.tracer !== undefined) return this.#traced(thread, target, outbuf, outlen, inbuf, inlen, true);
-    return this.#call(thread, target, outbuf, outlen, inbuf, inlen, true);
+    return this.tracer === undefined ? this.#call(thread, target, outbuf, outlen, inbuf, inlen, true) : this.#traced(thread, target, outbuf, outlen, inbuf, inlen, true);
   }
 
   /** Set to observe every cocall (both paths); unset, the call path pays one check. */
