@@ -22,7 +22,7 @@ interface Run {
 }
 
 /** An address space whose co-processes' JSON report lines are collected by `what`. */
-function start(runtime: RuntimeKind, options: { callTimeoutMs?: number; memoryBytes?: number } = {}): Run {
+function start(runtime: RuntimeKind, options: { callTimeoutMs?: number } = {}): Run {
   const seen = new Map<string, unknown[]>();
   const lines: string[] = [];
   const space = createAddressSpace({
@@ -169,17 +169,3 @@ test('[threads] shutdown with services parked in coaccept leaves no worker runni
   t.is(space.liveWorkers, 0);
   for (const h of handles) t.like(await h.exited, { reason: 'killed' });
 });
-
-// The threads kernel keeps a dead worker's grants for now (docs/SECURITY.md), so inline only.
-for (const runtime of ['inline'] as const) {
-  test(`[${runtime}] an exited co-process's memory comes back: 24 co-processes of 1 MiB each in a 4 MiB address space`, async (t) => {
-    const run = start(runtime, { memoryBytes: 4 << 20 });
-    for (let i = 0; i < 24; i++) {
-      const h = run.space.spawn(prog('hog'), { argv: ['hog', String(1 << 20)] });
-      await run.space.run();
-      t.is((await h.exited).code, 0, `co-process ${i}`);
-    }
-    t.deepEqual(run.seen.get('hog'), Array.from({ length: 24 }, () => 'ok'));
-    await finish(t, run, []);
-  });
-}

@@ -251,10 +251,3 @@ export async function stuck(ctx: CoProcessApi): Promise<number> {
   report(ctx, 'stuck', { tag: tag(r), returned: ctx.now() >= started });
   return 0;
 }
-
-/** Takes `argv[1]` bytes of memory and exits: for reclaim tests. argv: hog <bytes> */
-export async function hog(ctx: CoProcessApi): Promise<number> {
-  const r = ctx.malloc(Number(ctx.argv[1] ?? '65536'));
-  ctx.print(JSON.stringify({ what: 'hog', value: E.isLeft(r) ? r.left._tag : 'ok' }));
-  return E.isLeft(r) ? 1 : 0;
-}
