@@ -14,3 +14,14 @@ export { describeCall, describeValues, renderOpTable } from './docs.js';
 export { GENERATION_LIMIT, SLOT_LIMIT, SlotTable } from './slots.js';
 export { MINT_SPACE_BYTES, TOKEN_SPACE_BYTES, TokenMint, type OpenedToken } from './token-mint.js';
 export { startService, startWorkers, type RunningService, type ServiceOptions, type WorkerSet } from './service.js';
+export {
+  CAPV_ANSWERBACK_MAX,
+  CAPV_ANSWERBACK_OP,
+  CAPV_ANSWERBACK_SIZE,
+  CAPV_HEADER_SIZE,
+  readAnswerback,
+  readCapvHeader,
+  writeAnswerback,
+  writeCapvHeader,
+  type CapvHeader,
+} from './capv-packet.js';

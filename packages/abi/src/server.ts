@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Errno, type Capability, type CapMachine, type CoProcessContext, type CoThread, type IncomingCall, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, OFF_ERROR, OFF_OP, OFF_STATUS, readSlot, writeSlot } from './block.js';
 import type { AnyOpDecl, ArgsOf, ErrorsOf, ResultOf, UniversalError } from './define.js';
+import { CAPV_ANSWERBACK_OP, CAPV_HEADER_SIZE, writeAnswerback } from './capv-packet.js';
 import { startWorkers, type WorkerSet } from './service.js';
 
 /** What a handler learns about the call besides its arguments. */
@@ -59,25 +60,6 @@ export interface PoolOptions {
   readonly answerback?: string;
 }
 
-/**
- * Op 0 is no microkernel op; in the capv convention (`size_t len; int op`, the op at the
- * same offset as the block's) it asks a service who it is. A pool answers in place.
- */
-const ANSWERBACK_OP = 0;
-const CAPV_HEADER = 16;
-
-function answer(m: CapMachine, out: Capability, room: number, text: string): number {
-  const bytes = new TextEncoder().encode(text).subarray(0, Math.max(0, room - CAPV_HEADER - 1));
-  const n = CAPV_HEADER + bytes.length + 1;
-  m.storeU64(out, 0, BigInt(n));
-  m.storeI32(out, OFF_OP, ANSWERBACK_OP);
-  m.storeI32(out, 12, 0);
-  const body = new Uint8Array(bytes.length + 1);
-  body.set(bytes);
-  m.store(out, CAPV_HEADER, body);
-  return n;
-}
-
 function fail(m: CapMachine, block: Capability, error: number): number {
   m.storeI32(block, OFF_STATUS, -1);
   m.storeI32(block, OFF_ERROR, error);
@@ -95,7 +77,8 @@ export function makeDispatch(m: CapMachine, bindings: readonly OpBinding[], stat
       return fail(m, call.outbuf, Errno.EINVAL);
     }
     const op = m.loadI32(block, OFF_OP);
-    if (op === ANSWERBACK_OP && answerback !== undefined && call.length >= CAPV_HEADER) return answer(m, call.outbuf, call.outlen, answerback);
+    // Op 0 is no microkernel op: in the capv convention it asks who the service is.
+    if (op === CAPV_ANSWERBACK_OP && answerback !== undefined && call.length >= CAPV_HEADER_SIZE) return writeAnswerback(m, call.outbuf, answerback, call.outlen);
     const b = table.get(op);
     if (b === undefined) {
       stats.errors++;

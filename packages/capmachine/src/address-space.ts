@@ -185,10 +185,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** Heap allocation; when the heap is full, sweep the reclaim quarantine and try again. */
   #allocate(bytes: number, pid: number): Region | undefined {
-    const r = this.#heap.allocate(bytes, pid);
-    if (r !== undefined || this.#reclaim.bytes === 0) return r;
-    this.#reclaim.flush();
-    return this.#heap.allocate(bytes, pid);
+    return this.#reclaim.orSweep(() => this.#heap.allocate(bytes, pid));
   }
 
   /**

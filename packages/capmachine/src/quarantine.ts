@@ -38,6 +38,17 @@ export class Quarantine {
     if (this.#bytes >= this.limitBytes) this.flush();
   }
 
+  /**
+   * An allocation that may need the held regions back: try it; if it fails while regions are
+   * held, sweep them out and try once more.
+   */
+  orSweep<T>(attempt: () => T | undefined): T | undefined {
+    const first = attempt();
+    if (first !== undefined || this.#held.length === 0) return first;
+    this.flush();
+    return attempt();
+  }
+
   /** Sweep once for every held region and release them all; returns the capabilities cleared. */
   flush(): number {
     if (this.#held.length === 0) return 0;

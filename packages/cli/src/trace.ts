@@ -4,10 +4,20 @@
  * (name, arguments, results or errno), capv packets by their header, anything else by size.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { ARGS_SIZE, describeValues, readHeader as readBlockHeader, readSlot, decodeReply, type AnyOpDecl } from '@comsg/abi';
+import {
+  ARGS_SIZE,
+  CAPV_ANSWERBACK_OP,
+  CAPV_HEADER_SIZE,
+  decodeReply,
+  describeValues,
+  readAnswerback,
+  readHeader as readBlockHeader,
+  readCapvHeader,
+  readSlot,
+  type AnyOpDecl,
+} from '@comsg/abi';
 import { type AddressSpace, type Capability, type CapMachine, type CocallTraceEnter, type CocallTracer, type SysError } from '@comsg/capmachine';
 import { opDecl } from '@comsg/libcomsg';
-import { CAPV_ANSWERBACK_OP, CAPV_HEADER_SIZE, readAnswerback, readHeader as readCapvHeader } from '@comsg/libcoproc';
 
 export interface TraceRecord {
   readonly seq: number;

@@ -41,11 +41,7 @@ export class Arena {
   }
 
   allocate(bytes: number): Allocation | undefined {
-    let region = this.#alloc.allocate(Math.max(1, bytes), 0);
-    if (region === undefined && this.#quarantine.bytes > 0) {
-      this.#quarantine.flush();
-      region = this.#alloc.allocate(Math.max(1, bytes), 0);
-    }
+    const region = this.#quarantine.orSweep(() => this.#alloc.allocate(Math.max(1, bytes), 0));
     if (region === undefined) return undefined;
     this.#inUse += region.length;
     // Free regions are zero: cleared at start and on every free.
