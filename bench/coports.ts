@@ -8,13 +8,12 @@ import { coclose, coprocInit, corecv, cosend, openCoport, type CoportTypeName, t
 import type { StreamSpec } from './baselines.js';
 import { ok } from './microkernel.js';
 
-
 const CHANNEL_MAX = 1 << 16;
-// A full COCARRIER queue (256 messages of 64 KiB) plus its quarantine must fit ipcd's arena.
 
 /** Runs every (type, spec) pair in one booted microkernel; returns bytes/s samples per pair. */
 export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeName; spec: StreamSpec }>): Promise<number[][]> {
   const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 128 << 20 });
+  // A full COCARRIER queue (256 messages of 64 KiB) plus its quarantine must fit ipcd's arena.
   const kernel = bootMicrokernel(space, { ipcd: { limits: { arenaBytes: 40 << 20, maxChannelBytes: CHANNEL_MAX } } });
   ok(await kernel.ready, 'boot');
   const results: number[][] = [];

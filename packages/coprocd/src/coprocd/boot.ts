@@ -81,17 +81,15 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
   // The microkernel's own publishing is not charged to any quota.
   let coprocdPid = -1;
   const exempt = (pid: number): boolean => pid === coprocdPid;
-  let nsd: RunningNsd | undefined;
-  let ipcd: RunningIpcd | undefined;
-  let coserviced: RunningCoserviced | undefined;
-  let coeventd: RunningCoeventd | undefined;
+  // The latest started instance of each daemon (a restart replaces it), for inspect/check.
+  const running: { nsd?: RunningNsd; ipcd?: RunningIpcd; coserviced?: RunningCoserviced; coeventd?: RunningCoeventd } = {};
   const program = coprocdProgram(
     {
       mintKeys,
       programs: daemonPrograms({
         nsd: { ...options.nsd, exempt },
         ipcd: { ...options.ipcd, exempt },
-        observe: { nsd: (r) => (nsd = r), ipcd: (r) => (ipcd = r), coserviced: (r) => (coserviced = r), coeventd: (r) => (coeventd = r) },
+        observe: { nsd: (r) => (running.nsd = r), ipcd: (r) => (running.ipcd = r), coserviced: (r) => (running.coserviced = r), coeventd: (r) => (running.coeventd = r) },
       }),
       policies: { ...DEFAULT_POLICIES, ...options.policies },
       maxRestarts: options.maxRestarts ?? 3,
@@ -117,30 +115,28 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
       Object.fromEntries(CORE_DAEMONS.map((n) => [n, { pid: status[n].pid, state: status[n].state, restarts: status[n].restarts }])) as ReturnType<
         Microkernel['status']
       >,
-    inspect: () => ({
-      namespaces: nsd === undefined ? undefined : snapshotNamespaces(nsd.table),
-      nsd:
-        nsd === undefined
-          ? undefined
-          : {
-              ...nsd.table.counts,
-              limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects },
-              quota: { ...nsd.table.quota },
-              usage: Object.fromEntries([...nsd.table.usage].map(([pid, u]) => [pid, { ...u }])),
-            },
-      ipcd: ipcd?.ipcd.stats(),
-      pools: {
-        ...(nsd === undefined ? {} : { nsd: { ...nsd.pool.stats } }),
-        ...(coserviced === undefined ? {} : { coserviced: { ...coserviced.pool.stats } }),
-        ...(coeventd === undefined ? {} : { coeventd: { ...coeventd.pool.stats } }),
-        ...(ipcd === undefined ? {} : { ipcd: { ...ipcd.pool.stats } }),
-      },
-    }),
+    inspect: () => {
+      const { nsd, ipcd } = running;
+      return {
+        namespaces: nsd === undefined ? undefined : snapshotNamespaces(nsd.table),
+        nsd:
+          nsd === undefined
+            ? undefined
+            : {
+                ...nsd.table.counts,
+                limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects },
+                quota: { ...nsd.table.quota },
+                usage: Object.fromEntries([...nsd.table.usage].map(([pid, u]) => [pid, { ...u }])),
+              },
+        ipcd: ipcd?.ipcd.stats(),
+        pools: Object.fromEntries(CORE_DAEMONS.flatMap((d) => (running[d] === undefined ? [] : [[d, { ...running[d].pool.stats }]]))),
+      };
+    },
     check: () => ({
-      nsd: nsd?.table.check() ?? [],
-      coserviced: coserviced?.table.check() ?? [],
-      coeventd: coeventd?.table.check() ?? [],
-      ipcd: ipcd?.ipcd.check() ?? [],
+      nsd: running.nsd?.table.check() ?? [],
+      coserviced: running.coserviced?.table.check() ?? [],
+      coeventd: running.coeventd?.table.check() ?? [],
+      ipcd: running.ipcd?.ipcd.check() ?? [],
     }),
   };
 }

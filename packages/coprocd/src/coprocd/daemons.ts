@@ -91,26 +91,21 @@ export interface DaemonOptions {
   };
 }
 
+/** Hand a started daemon's state to its observer (if any), passing the result on. */
+async function observed<R>(started: Promise<E.Either<SysError, R>>, observe: ((running: R) => void) | undefined): Promise<E.Either<SysError, R>> {
+  const r = await started;
+  if (E.isRight(r)) observe?.(r.right);
+  return r;
+}
+
 export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'coserviced' | 'coeventd' | 'ipcd', Program> {
+  const o = options.observe;
   return {
-    nsd: daemonProgram('nsd', async (ctx, k) => {
-      const r = await startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {});
-      if (E.isRight(r)) options.observe?.nsd?.(r.right);
-      return r;
-    }),
-    coserviced: daemonProgram('coserviced', async (ctx, k) => {
-      const r = await startCoserviced(ctx, { types: k.types, tokens: k.tokensA });
-      if (E.isRight(r)) options.observe?.coserviced?.(r.right);
-      return r;
-    }),
-    coeventd: daemonProgram('coeventd', async (ctx, k) => {
-      const r = await startCoeventd(ctx, { types: k.types, tokens: k.tokensA });
-      if (E.isRight(r)) options.observe?.coeventd?.(r.right);
-      return r;
-    }),
+    nsd: daemonProgram('nsd', (ctx, k) => observed(startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {}), o?.nsd)),
+    coserviced: daemonProgram('coserviced', (ctx, k) => observed(startCoserviced(ctx, { types: k.types, tokens: k.tokensA }), o?.coserviced)),
+    coeventd: daemonProgram('coeventd', (ctx, k) => observed(startCoeventd(ctx, { types: k.types, tokens: k.tokensA }), o?.coeventd)),
     ipcd: daemonProgram('ipcd', async (ctx, k) => {
-      const r = await startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {});
-      if (E.isRight(r)) options.observe?.ipcd?.(r.right);
+      const r = await observed(startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {}), o?.ipcd);
       return E.map((x: { pool: WorkerPool }) => ({ pool: x.pool }))(r);
     }),
   };

@@ -55,6 +55,14 @@ export interface NsdUsage {
   objects: number;
 }
 
+/** Add `by` to `pid`'s count of `kind`, dropping the entry once it holds nothing. */
+function charge(usage: Map<number, NsdUsage>, pid: number, kind: keyof NsdUsage, by: number): void {
+  const u = usage.get(pid) ?? { namespaces: 0, objects: 0 };
+  u[kind] += by;
+  if (u.namespaces === 0 && u.objects === 0) usage.delete(pid);
+  else usage.set(pid, u);
+}
+
 export class NamespaceTable {
   readonly handles: HandleCodec;
   readonly limits: NsdLimits;
@@ -107,13 +115,6 @@ export class NamespaceTable {
     return !this.#exempt(pid) && (this.usage.get(pid)?.[kind] ?? 0) >= this.quota[kind];
   }
 
-  #charge(pid: number, kind: keyof NsdUsage, by: number): void {
-    const u = this.usage.get(pid) ?? { namespaces: 0, objects: 0 };
-    u[kind] += by;
-    if (u.namespaces === 0 && u.objects === 0) this.usage.delete(pid);
-    else this.usage.set(pid, u);
-  }
-
   roomIn(ns: NsEntry): boolean {
     return ns.members.size < this.limits.membersPerNamespace;
   }
@@ -124,7 +125,7 @@ export class NamespaceTable {
     if (at === undefined) return undefined;
     const entry: NsEntry = { ...at, name, type, parent, members: new Map(), owner };
     this.#ns.put(entry);
-    this.#charge(owner, 'namespaces', 1);
+    charge(this.usage, owner, 'namespaces', 1);
     parent.members.set(name, { kind: 'ns', entry });
     return entry;
   }
@@ -135,7 +136,7 @@ export class NamespaceTable {
     if (at === undefined) return undefined;
     const entry: ObjEntry = { ...at, name, type, object, ns, owner };
     this.#obj.put(entry);
-    this.#charge(owner, 'objects', 1);
+    charge(this.usage, owner, 'objects', 1);
     ns.members.set(name, { kind: 'obj', entry });
     return entry;
   }
@@ -143,7 +144,7 @@ export class NamespaceTable {
   removeObj(obj: ObjEntry): void {
     const m = obj.ns.members.get(obj.name);
     if (m?.kind === 'obj' && m.entry === obj) obj.ns.members.delete(obj.name);
-    if (this.#obj.get(obj.slot, obj.gen) === obj) this.#charge(obj.owner, 'objects', -1);
+    if (this.#obj.get(obj.slot, obj.gen) === obj) charge(this.usage, obj.owner, 'objects', -1);
     this.#obj.release(obj);
   }
 
@@ -159,7 +160,7 @@ export class NamespaceTable {
     const p = ns.parent;
     const m = p?.members.get(ns.name);
     if (p !== undefined && m?.kind === 'ns' && m.entry === ns) p.members.delete(ns.name);
-    if (this.#ns.get(ns.slot, ns.gen) === ns && ns !== this.root) this.#charge(ns.owner, 'namespaces', -1);
+    if (this.#ns.get(ns.slot, ns.gen) === ns && ns !== this.root) charge(this.usage, ns.owner, 'namespaces', -1);
     this.#ns.release(ns);
     return removed + 1;
   }
@@ -197,13 +198,8 @@ export class NamespaceTable {
     };
     walk(this.root);
     const charged = new Map<number, NsdUsage>();
-    const bump = (pid: number, kind: keyof NsdUsage) => {
-      const u = charged.get(pid) ?? { namespaces: 0, objects: 0 };
-      u[kind]++;
-      charged.set(pid, u);
-    };
-    for (const e of this.#ns.values()) if (e !== this.root) bump(e.owner, 'namespaces');
-    for (const e of this.#obj.values()) bump(e.owner, 'objects');
+    for (const e of this.#ns.values()) if (e !== this.root) charge(charged, e.owner, 'namespaces', 1);
+    for (const e of this.#obj.values()) charge(charged, e.owner, 'objects', 1);
     for (const pid of new Set([...charged.keys(), ...this.usage.keys()])) {
       const a = charged.get(pid);
       const b = this.usage.get(pid);
