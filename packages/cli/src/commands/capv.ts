@@ -1,8 +1,7 @@
 /** comsg capv: every capability vector, each target asked who it is (capv(1) from outside). */
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, renderTable } from '../io.js';
-import { EXAMPLE_NAMES } from './example-arg.js';
-import { inspected } from './ps.js';
+import { EXAMPLE_NAMES, inspected } from './example-arg.js';
 
 export const capv: Command = {
   name: 'capv',

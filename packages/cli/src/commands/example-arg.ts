@@ -1,6 +1,8 @@
-/** The `[example]` argument several commands take. */
+/** The `[example]` argument several commands take, and running the example for inspection. */
 import * as E from 'fp-ts/lib/Either.js';
 import { EXAMPLES, findExample, type Example } from '../examples.js';
+import { inspectExample, type Inspection } from '../inspect.js';
+import { Exit, type Io } from '../io.js';
 
 export const EXAMPLE_NAMES = EXAMPLES.map((e) => e.name).join('|');
 
@@ -8,4 +10,17 @@ export function exampleArg(positional: string | undefined, fallback: string): E.
   const name = positional ?? fallback;
   const ex = findExample(name);
   return ex === undefined ? E.left(`unknown example "${name}" (one of: ${EXAMPLE_NAMES.replaceAll('|', ', ')})`) : E.right(ex);
+}
+
+/** Shared by ps, capv, ns and quota: run the example, report its failure, else hand back the snapshot. */
+export async function inspected(cmd: string, positional: string | undefined, io: Io, answerbacks: boolean): Promise<Inspection | number> {
+  const ex = exampleArg(positional, 'named-service');
+  if (E.isLeft(ex)) return io.err(`comsg ${cmd}: ${ex.left}`), Exit.USAGE;
+  const r = await inspectExample(ex.right, { answerbacks });
+  if (r.code !== 0) {
+    for (const l of r.output) io.err(l);
+    io.err(`comsg ${cmd}: example ${r.example} failed (status ${r.code})`);
+    return Exit.FAILED;
+  }
+  return r;
 }

@@ -2,8 +2,7 @@
 import type { NsObjectView, NsView } from '@comsg/namespaced';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, type Io } from '../io.js';
-import { EXAMPLE_NAMES } from './example-arg.js';
-import { inspected } from './ps.js';
+import { EXAMPLE_NAMES, inspected } from './example-arg.js';
 
 function printTree(io: Io, node: NsView, prefix: string, last: boolean, root: boolean): void {
   const branch = root ? '' : last ? '└─ ' : '├─ ';

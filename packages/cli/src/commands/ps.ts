@@ -1,22 +1,7 @@
 /** comsg ps: the co-processes of an example's address spaces, with threads and switcher counts. */
-import * as E from 'fp-ts/lib/Either.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
-import { inspectExample, type Inspection } from '../inspect.js';
-import { Exit, printJson, renderTable, type Io } from '../io.js';
-import { EXAMPLE_NAMES, exampleArg } from './example-arg.js';
-
-/** Shared by ps, capv and ns: run the example, report its failure, else hand back the snapshot. */
-export async function inspected(cmd: string, positional: string | undefined, io: Io, answerbacks: boolean): Promise<Inspection | number> {
-  const ex = exampleArg(positional, 'named-service');
-  if (E.isLeft(ex)) return io.err(`comsg ${cmd}: ${ex.left}`), Exit.USAGE;
-  const r = await inspectExample(ex.right, { answerbacks });
-  if (r.code !== 0) {
-    for (const l of r.output) io.err(l);
-    io.err(`comsg ${cmd}: example ${r.example} failed (status ${r.code})`);
-    return Exit.FAILED;
-  }
-  return r;
-}
+import { Exit, printJson, renderTable } from '../io.js';
+import { EXAMPLE_NAMES, inspected } from './example-arg.js';
 
 export const ps: Command = {
   name: 'ps',

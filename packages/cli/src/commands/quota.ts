@@ -1,8 +1,7 @@
 /** comsg quota: per-co-process resource accounting against the daemons' quotas. */
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, renderTable } from '../io.js';
-import { EXAMPLE_NAMES } from './example-arg.js';
-import { inspected } from './ps.js';
+import { EXAMPLE_NAMES, inspected } from './example-arg.js';
 
 export interface QuotaRow {
   readonly pid: number;
