@@ -17,6 +17,7 @@ import { sysError, type SysError } from './errno.js';
 import { CapabilityFault } from './fault.js';
 import { FutexTable } from './futex.js';
 import { CapMachine, type BootedMachine, type EntryCode } from './machine.js';
+import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
 import { Quarantine } from './quarantine.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
@@ -32,6 +33,8 @@ import type { IsaMode } from './isa-mode.js';
 import {
   loadProgram,
   type AddressSpaceApi,
+  type CodeFactory,
+  type CodeModule,
   type CoProcessApi,
   type CoProcessHandle,
   type CoProcessInfo,
@@ -115,6 +118,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   readonly #processes = new Map<number, ProcessRecord>();
   /** Memory of exited co-processes: revoked for registers at exit, swept and reused in batches. */
   readonly #reclaim: Quarantine;
+  readonly #authority: HostAuthority;
   /** @internal */
   readonly stdout: (line: string) => void;
   #nextPid = 100;
@@ -126,6 +130,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     this.stdout = options.stdout ?? ((line) => console.log(line));
     this.#booted = CapMachine.boot({ memoryBytes, mode: options.mode ?? 'v9' });
     this.machine = this.#booted.machine;
+    this.#authority = new HostAuthority(this.#booted);
     this.scheduler = new Scheduler({
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       clock: options.clock ?? 'virtual',
@@ -278,8 +283,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   }
 
   /** @internal Load code for `pid`: one 16-byte entry per function, EXECUTE|CINVOKE caps. */
-  loadCode<K extends string>(pid: number, code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
-    const names = Object.keys(code) as K[];
+  loadCode<K extends string>(pid: number, names: readonly K[], code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
     const r = this.#allocate(Math.max(16, names.length * 16), pid);
     if (r === undefined) return E.left(sysError('ENOMEM', 'loadCode', 'no room for code'));
     this.#processes.get(pid)?.grants.add(r.base);
@@ -310,32 +314,35 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     this.emit('exit', status);
   }
 
-  /**
-   * Privileged (host-side; never reachable from a program): a sealing capability for `count`
-   * fresh kernel otypes, e.g. for a daemon's handle types.
-   */
+  /** Host-only: SEAL|UNSEAL over `count` fresh kernel otypes (see HostAuthority). */
   mintTypes(count: number): Capability {
-    return E.getOrElseW((e: { _tag: string }) => {
-      throw new Error(`cannot allocate ${count} otypes: ${e._tag}`);
-    })(this.#booted.roots.kernelTypes.allocate(count));
+    return this.#authority.mintTypes(count);
+  }
+
+  /** Host-only: an unbacked token space (see HostAuthority). */
+  mintTokenSpace(bytes: number): Capability {
+    return this.#authority.mintTokenSpace(bytes);
+  }
+
+  /** Host-only: a fresh zeroed region of the heap, to hand a co-process through its capv. */
+  allocateShared(bytes: number): Capability {
+    const r = this.#allocate(bytes, 0);
+    if (r === undefined) throw new Error(`no room for ${bytes} bytes`);
+    return this.#authority.region(r.base, r.length);
   }
 
   /**
-   * Privileged: a capability over `bytes` of *unbacked* address space above physical memory,
-   * without EXECUTE. A daemon carves 16-byte tokens out of it and seals them as handles: they
-   * are unforgeable identities that no one can dereference (loads fault: nothing is there).
+   * Host-only: wait until the word at cap+offset is not `expected` (co-processes run on this
+   * thread, so the host polls between scheduler turns).
    */
-  mintTokenSpace(bytes: number): Capability {
-    const length = BigInt(bytes);
-    const align = 1n << BigInt(Math.max(4, Math.ceil(Math.log2(bytes))));
-    const base = ((this.#tokenCursor + align - 1n) / align) * align;
-    this.#tokenCursor = base + length;
-    const everything = this.#booted.roots.everything;
-    const cap = this.machine.restrict(everything, base, length, PermSet.DATA | Perm.CINVOKE | Perm.SW0 | Perm.SW1 | Perm.SW2 | Perm.SW3);
-    if (!cap.tag) throw new Error('token space not representable');
-    return cap;
+  async waitWord(cap: Capability, offset: number, expected: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.machine.loadI32(cap, offset) === expected) {
+      if (performance.now() >= deadline) return false;
+      await new Promise((r) => setImmediate(r));
+    }
+    return true;
   }
-  #tokenCursor = 1n << 40n;
 
   /** Run until every co-process thread has finished or is parked serving calls. */
   run(): Promise<void> {
@@ -590,8 +597,14 @@ export class CoProcessContext implements CoProcessApi {
    * unsealed EXECUTE|CINVOKE capability. Seal it with a type you own to hand out an entry
    * that runs on the caller's thread when CInvoked with a data capability of the same type.
    */
-  loadCode<K extends string>(code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
-    return this.#space.loadCode(this.#proc.pid, code);
+  /** Load code: every thread shares this machine, so it is installed once and linked everywhere. */
+  loadCode<K extends string>(code: CodeModule<K>, factory: CodeFactory<K>): E.Either<SysError, Record<K, Capability>> {
+    return this.#space.loadCode(this.#proc.pid, code.names, factory(this.machine, code.params));
+  }
+
+  /** Inline: code loaded by any co-process already runs on every thread. */
+  linkCode(_entry: Capability): Promise<E.Either<SysError, void>> {
+    return Promise.resolve(E.right(undefined));
   }
 
   /** A promise of `pid`'s exit status (kqueue NOTE_EXIT without blocking), or undefined for an unknown pid. */

@@ -156,6 +156,11 @@ export class CapMachine {
     this.#code.set(text.baseNumber, code);
   }
 
+  /** Whether code is installed at `address` in this machine (threads link code per worker). */
+  hasCode(address: number): boolean {
+    return this.#code.has(address);
+  }
+
   /**
    * CInvoke and run: unseal the pair (all of CInvoke's checks) and call the code installed at
    * the entry address with the unsealed data capability and `arg`; returns what it returns.

@@ -11,6 +11,8 @@ import type { SysError } from './errno.js';
 import type { CapMachine } from './machine.js';
 import type { WakeReason } from './scheduler.js';
 import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, SwitcherPair } from './switcher.js';
+import type { EntryCode } from './machine.js';
+import type { Program } from './address-space.js';
 
 export type RuntimeKind = 'inline' | 'threads';
 
@@ -74,12 +76,54 @@ export interface CoThreadApi {
   cogetpid(cookie: Capability): E.Either<SysError, number>;
   /** Block until `target` accepts (after EAGAIN), at most `timeoutMs`. */
   waitForTarget(target: Capability, timeoutMs: number): Promise<E.Either<SysError, void>>;
+  /**
+   * Start serving and return at once: handlers run as calls arrive while this thread's
+   * program goes on (services hand out their target, then park). `stop` ends the session.
+   */
+  startAccepting(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow?: boolean): E.Either<SysError, AcceptSession>;
+  /**
+   * Park until `until` settles or the co-process ends (`onClosed` runs then). A parked thread
+   * does not keep `run()` going: services park while their handlers serve.
+   */
+  park(until: Promise<unknown>, onClosed?: () => void): Promise<WakeReason>;
   futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'>;
   futexWake(cap: Capability, offset: number): number;
   now(): number;
   yield(): Promise<WakeReason>;
   sleep(ms: number): Promise<WakeReason>;
 }
+
+/** A running accept session (see `CoThreadApi.startAccepting`). */
+export interface AcceptSession {
+  readonly stopped: Promise<void>;
+  readonly stop: () => void;
+}
+
+/** Options of `waitpid`. */
+export interface WaitpidOptions {
+  /** Negative or omitted: no limit. */
+  readonly timeoutMs?: number;
+  /** The waiting thread does not keep `run()` going (supervisors, watchers). */
+  readonly daemon?: boolean;
+  /** The thread that waits (default: the main thread). */
+  readonly thread?: CoThreadApi;
+}
+
+/**
+ * Code a co-process lends others through sealed entries (ipcd's coport data path): a module
+ * whose `export` builds the entries' functions from a parameter block in memory. Every
+ * runtime installs it in the loading co-process at once; the threads runtime also records it
+ * so another worker can link it (`linkCode`) before its first CInvoke.
+ */
+export interface CodeModule<K extends string> {
+  readonly module: string | URL;
+  readonly export: string;
+  /** Entry names, in entry order. */
+  readonly names: readonly K[];
+  /** The parameter block (LOAD|LOAD_CAP): what the code needs besides its caller's arguments. */
+  readonly params: Capability;
+}
+export type CodeFactory<K extends string> = (machine: CapMachine, params: Capability) => Record<K, EntryCode>;
 
 /** What a program's `main` receives: its identity, authority and system calls. */
 export interface CoProcessApi {
@@ -92,8 +136,17 @@ export interface CoProcessApi {
   readonly runtime: RuntimeKind;
   capvset(index: number, cap: Capability | undefined): E.Either<SysError, void>;
   malloc(bytes: number, perms?: number): E.Either<SysError, Capability>;
-  coexecvec(program: ProgramModule, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle;
-  waitpid(pid: number, options?: { timeoutMs?: number }): Promise<E.Either<SysError, ExitStatus>>;
+  /** Start a co-process. The threads runtime starts programs by module only. */
+  coexecvec(program: ProgramModule | Program, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle;
+  waitpid(pid: number, options?: WaitpidOptions): Promise<E.Either<SysError, ExitStatus>>;
+  /** `pid`'s exit status once it exits (kqueue NOTE_EXIT without blocking a thread). */
+  exitOf(pid: number): Promise<ExitStatus> | undefined;
+  /** Another thread of this co-process, sharing its heap; it runs `fn` and ends when `fn` does. */
+  spawnThread(name: string, fn: (thread: CoThreadApi) => Promise<void> | void): CoThreadApi;
+  /** Load code (see CodeModule); `factory` is the module's export, already imported by the caller. */
+  loadCode<K extends string>(code: CodeModule<K>, factory: CodeFactory<K>): E.Either<SysError, Record<K, Capability>>;
+  /** Make the code behind `entry` runnable on this thread (a no-op where all threads share one machine). */
+  linkCode(entry: Capability): Promise<E.Either<SysError, void>>;
   exit(code?: number): never;
   print(...parts: unknown[]): void;
   now(): number;
@@ -103,6 +156,15 @@ export interface CoProcessApi {
 export interface AddressSpaceApi {
   readonly runtime: RuntimeKind;
   readonly machine: CapMachine;
+  /** Host-only (boot code, tools): a fresh zeroed region to hand a co-process through its capv. */
+  allocateShared(bytes: number): Capability;
+  /** Host-only: SEAL|UNSEAL over `count` fresh otypes (boot code minting daemon authority). */
+  mintTypes(count: number): Capability;
+  /** Host-only: an unbacked token space of `bytes` (sealed handles' addresses). */
+  mintTokenSpace(bytes: number): Capability;
+  /** Host-only: wait (without blocking the event loop) until the word at cap+offset is not `expected`. */
+  waitWord(cap: Capability, offset: number, expected: number, timeoutMs: number): Promise<boolean>;
+  capvOf(pid: number): ReadonlyArray<Capability | undefined> | undefined;
   spawn(program: ProgramModule, options?: SpawnOptions): CoProcessHandle;
   /** Resolves when every co-process has exited or is parked serving calls. */
   run(): Promise<void>;

@@ -10,7 +10,10 @@ test('cinvoke runs the installed code with the unsealed data; the caller never u
     name: 'owner',
     main(ctx) {
       const m = ctx.machine;
-      const code = E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ peek: (_pcc, data, arg) => (seen.push(data), (arg as number) + 1) }));
+      const params = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(16))!;
+      const code = E.getOrElseW(() => t.fail('loadCode'))(
+        ctx.loadCode({ module: import.meta.url, export: 'unused', names: ['peek'], params }, () => ({ peek: (_pcc, data, arg) => (seen.push(data), (arg as number) + 1) })),
+      );
       const key = space.mintTypes(1);
       const obj = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(32, PermSet.DATA | Perm.CINVOKE));
       const sealedCode = m.seal(code!.peek, key);
@@ -22,7 +25,7 @@ test('cinvoke runs the installed code with the unsealed data; the caller never u
       const other = space.mintTypes(1);
       t.is(causeOf(() => m.cinvoke(sealedCode, m.seal(obj, other))), CapCause.TypeViolation);
       t.is(causeOf(() => m.cinvoke(code!.peek, sealedData)), CapCause.SealViolation);
-      const blank = E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ a: () => 0 }));
+      const blank = E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ module: import.meta.url, export: 'unused', names: ['a'], params }, () => ({ a: () => 0 })));
       const noCode = m.seal(m.restrict(blank!.a, 0n, 16n), key);
       t.is(m.cinvoke(noCode, sealedData), 0);
     },

@@ -53,6 +53,7 @@ import {
 } from './layout.js';
 import type { ExitRequest, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
 import { calibratePolls } from './spin-wait.js';
+import { HostAuthority } from '../host-authority.js';
 import { copyCallBuffer } from '../switcher.js';
 import { releaseClaim, wakeClaimWaiters } from './thread-switcher.js';
 
@@ -71,17 +72,36 @@ export interface ThreadedOptions {
   readonly maxSpinners?: number;
 }
 
-interface ThreadRec {
-  readonly tid: number;
-  readonly name: string;
-  readonly scbBase: number;
+/** One worker_thread: it hosts a co-process's main thread and any threads it spawned. */
+interface WorkerRec {
   readonly worker: Worker;
   readonly reply: MessagePort;
   readonly slow: MessagePort;
   readonly doorbell: Int32Array;
-  serving: boolean;
+  readonly threads: Map<number, ThreadRec>;
   alive: boolean;
   exitMessage?: ExitRequest;
+}
+
+/** One co-process thread: its own SCB (target, mailbox), hosted on a worker. */
+interface ThreadRec {
+  readonly tid: number;
+  readonly name: string;
+  readonly scbBase: number;
+  readonly host: WorkerRec;
+  /** Serving or parked: it does not keep `run()` going. */
+  parked: boolean;
+  alive: boolean;
+}
+
+/** Code a co-process loaded for others to link (see CodeModule). */
+interface LoadedCode {
+  readonly textBase: number;
+  readonly names: readonly string[];
+  readonly module: string;
+  readonly export: string;
+  readonly paramsBase: number;
+  readonly paramsLength: number;
 }
 
 interface ProcRec {
@@ -92,6 +112,7 @@ interface ProcRec {
   readonly capvBase: number;
   capc: number;
   readonly threads: Map<number, ThreadRec>;
+  readonly workers: Set<WorkerRec>;
   readonly grants: Set<number>;
   state: 'running' | 'exited';
   exit?: ExitStatus;
@@ -130,6 +151,9 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   readonly #runtimeWords = new SharedArrayBuffer(R_WORDS * 4);
   readonly #processes = new Map<number, ProcRec>();
   readonly #threads = new Map<number, { proc: ProcRec; thread: ThreadRec }>();
+  readonly #byScb = new Map<number, { proc: ProcRec; thread: ThreadRec }>();
+  readonly #code: LoadedCode[] = [];
+  readonly #authority: HostAuthority;
   readonly #names = new Map<string, number>();
   readonly #slowByCallee = new Map<ThreadRec, SlowCall>();
   readonly #slowQueue = new Map<ThreadRec, Array<Omit<SlowCall, 'timer' | 'abandoned'>>>();
@@ -147,6 +171,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     this.#stdout = options.stdout ?? ((line) => console.log(line));
     this.#booted = CapMachine.boot({ memoryBytes, mode: options.mode ?? 'v9' });
     this.machine = this.#booted.machine;
+    this.#authority = new HostAuthority(this.#booted);
     const kernelBytes = options.kernelBytes ?? Math.min(1 << 20, memoryBytes / 4);
     this.#kernelHeap = new RegionAllocator(4096, kernelBytes);
     this.#heap = new RegionAllocator(kernelBytes, memoryBytes);
@@ -219,6 +244,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       capvBase: this.#kernelRegion(CAPV_BLOCK_BYTES),
       capc: 0,
       threads: new Map(),
+      workers: new Set(),
       grants: new Set(),
       state: 'running',
       exited,
@@ -228,17 +254,36 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     return proc;
   }
 
-  #startWorker(proc: ProcRec, kind: 'process' | 'thread', program: ProgramModule, threadName: string): ThreadRec {
-    const tid = this.#nextTid++;
+  /** A new SCB (target, mailbox) for a thread of `proc` hosted on `host`. */
+  #newThread(proc: ProcRec, host: WorkerRec, tid: number, name: string): ThreadRec {
     const scbBase = this.#kernelRegion(SCB_BYTES);
     const W = this.#words();
     Atomics.store(W, (scbBase + O_MAGIC) >>> 2, SCB_MAGIC);
     Atomics.store(W, (scbBase + O_OWNER_TID) >>> 2, tid);
     Atomics.store(W, (scbBase + O_OWNER_PID) >>> 2, proc.pid);
+    const rec: ThreadRec = { tid, name, scbBase, host, parked: false, alive: true };
+    host.threads.set(tid, rec);
+    proc.threads.set(tid, rec);
+    this.#threads.set(tid, { proc, thread: rec });
+    this.#byScb.set(scbBase, { proc, thread: rec });
+    return rec;
+  }
+
+  #startWorker(proc: ProcRec, kind: 'process' | 'thread', program: ProgramModule, threadName: string): ThreadRec {
+    const tid = this.#nextTid++;
     const replyCh = new MessageChannel();
     const slowCh = new MessageChannel();
     const doorbell = new SharedArrayBuffer(D_WORDS * 4);
     const module = program.module instanceof URL ? program.module.href : program.module;
+    const host: WorkerRec = {
+      worker: undefined as unknown as Worker,
+      reply: replyCh.port1,
+      slow: slowCh.port1,
+      doorbell: new Int32Array(doorbell),
+      threads: new Map(),
+      alive: true,
+    };
+    const rec = this.#newThread(proc, host, tid, threadName);
     const boot: WorkerBoot = {
       kind,
       program: { module, export: program.export ?? 'main' },
@@ -253,7 +298,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       name: proc.name,
       threadName,
       argv: proc.argv,
-      scbBase,
+      scbBase: rec.scbBase,
       capvBase: proc.capvBase,
       capc: proc.capc,
       kernel: this.#kernel,
@@ -269,47 +314,53 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       transferList: [replyCh.port2, slowCh.port2],
       name: `${proc.name}[${proc.pid}]/${threadName}`,
     });
-    const rec: ThreadRec = { tid, name: threadName, scbBase, worker, reply: replyCh.port1, slow: slowCh.port1, doorbell: new Int32Array(doorbell), serving: false, alive: true };
-    proc.threads.set(tid, rec);
-    this.#threads.set(tid, { proc, thread: rec });
-    worker.on('message', (m: WorkerMessage) => this.#onMessage(proc, rec, m));
+    (host as { worker: Worker }).worker = worker;
+    proc.workers.add(host);
+    worker.on('message', (m: WorkerMessage) => this.#onMessage(proc, host, m));
     worker.on('error', (e) => {
-      rec.exitMessage ??= { op: 'exit', code: 1, reason: 'fault', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e), process: true };
+      host.exitMessage ??= { op: 'exit', code: 1, reason: 'fault', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e), process: true };
     });
-    worker.on('exit', (code) => this.#onWorkerExit(proc, rec, code));
+    worker.on('exit', (code) => this.#onWorkerExit(proc, host, code));
     return rec;
   }
 
-  #onMessage(proc: ProcRec, rec: ThreadRec, m: WorkerMessage): void {
+  #onMessage(proc: ProcRec, host: WorkerRec, m: WorkerMessage): void {
     switch (m.t) {
-      case 'rpc':
-        this.#rpc(proc, rec, m.id, m.req, m.sync);
+      case 'rpc': {
+        const rec = host.threads.get(m.tid);
+        if (rec !== undefined) this.#rpc(proc, rec, m.id, m.req, m.sync);
         return;
-      case 'serving':
-        rec.serving = m.serving;
+      }
+      case 'parked': {
+        const rec = host.threads.get(m.tid);
+        if (rec !== undefined) rec.parked = m.parked;
         this.#checkIdle();
         return;
+      }
       case 'print':
         this.#stdout(m.line);
         return;
       case 'capv':
         proc.capc = Math.min(m.capc, CAPV_SLOTS);
         return;
-      case 'slow-reply':
-        this.#slowReply(rec, m.result);
+      case 'slow-reply': {
+        const callee = this.#byScb.get(m.callee)?.thread;
+        if (callee !== undefined && callee.host === host) this.#slowReply(callee, m.result);
         return;
+      }
     }
   }
 
   #answer(rec: ThreadRec, id: number, sync: boolean, r: E.Either<SysError, unknown>): void {
     const reply: RpcReply = E.isLeft(r) ? { id, err: { name: r.left._tag, message: r.left.message } } : { id, ok: r.right };
-    if (!rec.alive) return;
+    const host = rec.host;
+    if (!host.alive) return;
     if (sync) {
-      rec.reply.postMessage(reply);
-      Atomics.add(rec.doorbell, D_RPC, 1);
-      Atomics.notify(rec.doorbell, D_RPC);
+      host.reply.postMessage(reply);
+      Atomics.add(host.doorbell, D_RPC, 1);
+      Atomics.notify(host.doorbell, D_RPC);
     } else {
-      rec.worker.postMessage({ t: 'reply', ...reply });
+      host.worker.postMessage({ t: 'reply', ...reply });
     }
   }
 
@@ -350,6 +401,29 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
         this.#startWorker(proc, 'thread', { module: req.module, export: req.export }, req.name);
         return answer(E.right(undefined));
       }
+      case 'thread_new': {
+        const t = this.#newThread(proc, rec.host, this.#nextTid++, req.name);
+        this.emit('spawn', this.#info(proc));
+        return answer(E.right({ tid: t.tid, scbBase: t.scbBase }));
+      }
+      case 'thread_exit': {
+        const t = rec.host.threads.get(req.tid);
+        if (t !== undefined && t.alive) {
+          t.alive = false;
+          this.#scbGone(t);
+          this.#checkIdle();
+        }
+        return answer(E.right(undefined));
+      }
+      case 'code_register': {
+        if (!proc.grants.has(req.textBase) || !proc.grants.has(req.paramsBase)) return answer(E.left(sysError('EINVAL', 'loadCode', 'code and parameters must be memory this process was granted')));
+        this.#code.push({ textBase: req.textBase, names: [...req.names], module: req.module, export: req.export, paramsBase: req.paramsBase, paramsLength: req.paramsLength });
+        return answer(E.right(undefined));
+      }
+      case 'code_of': {
+        const c = this.#code.find((x) => req.address >= x.textBase && req.address < x.textBase + x.names.length * 16);
+        return answer(c === undefined ? E.left(sysError('ENOENT', 'linkCode', 'no code loaded at that address')) : E.right(c));
+      }
       case 'waitpid': {
         const target = this.#processes.get(req.pid);
         if (target === undefined) return answer(E.left(sysError('ESRCH', 'waitpid', `no process ${req.pid}`)));
@@ -364,7 +438,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       case 'cocall_slow':
         return this.#slowCall(rec, id, req.target);
       case 'exit':
-        rec.exitMessage = req;
+        rec.host.exitMessage = req;
         return answer(E.right(undefined));
     }
   }
@@ -410,10 +484,10 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     if (!this.#copyIn(inbuf, outbuf, n)) return fail('EFAULT', 'capability in outbuf cannot be stored into the callee buffer');
     const timer = setTimeout(() => this.#slowTimeout(callee), this.#options.callTimeoutMs ?? 30_000);
     this.#slowByCallee.set(callee, { ...call, timer, abandoned: false });
-    const req: SlowRequest = { length: n, caller: call.callerScb };
-    callee.slow.postMessage(req);
-    Atomics.add(callee.doorbell, D_SLOW, 1);
-    Atomics.notify(callee.doorbell, D_SLOW);
+    const req: SlowRequest = { length: n, caller: call.callerScb, callee: callee.scbBase };
+    callee.host.slow.postMessage(req);
+    Atomics.add(callee.host.doorbell, D_SLOW, 1);
+    Atomics.notify(callee.host.doorbell, D_SLOW);
   }
 
   #copyIn(dst: Capability, src: Capability, n: number): boolean {
@@ -457,18 +531,22 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   }
 
   #ownerOfScb(base: number): { proc: ProcRec; thread: ThreadRec } | undefined {
-    for (const t of this.#threads.values()) if (t.thread.scbBase === base) return t;
-    return undefined;
+    return this.#byScb.get(base);
   }
 
   // ---- death ----
 
-  #onWorkerExit(proc: ProcRec, rec: ThreadRec, code: number): void {
-    rec.alive = false;
-    // A thread killed while it held a spinner ticket: give the ticket back.
-    if (Atomics.exchange(rec.doorbell, D_TICKET, 0) === 1) Atomics.sub(new Int32Array(this.#runtimeWords), R_SPINNERS, 1);
-    this.#scbGone(rec);
-    const msg = rec.exitMessage;
+  #onWorkerExit(proc: ProcRec, host: WorkerRec, code: number): void {
+    host.alive = false;
+    // Threads killed while they held spinner tickets: give the tickets back.
+    const tickets = Atomics.exchange(host.doorbell, D_TICKET, 0);
+    if (tickets > 0) Atomics.sub(new Int32Array(this.#runtimeWords), R_SPINNERS, tickets);
+    for (const t of host.threads.values()) {
+      if (!t.alive) continue;
+      t.alive = false;
+      this.#scbGone(t);
+    }
+    const msg = host.exitMessage;
     if (proc.state === 'running' && (msg === undefined || msg.process)) {
       // A worker that ends without its exit call died (killed, out of memory, failed to load).
       const status = msg ?? { reason: 'fault' as const, code: code === 0 ? 1 : code, error: 'worker ended without exiting' };
@@ -508,12 +586,8 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     proc.state = 'exited';
     const status: ExitStatus = { pid: proc.pid, ...how };
     proc.exit = status;
-    for (const t of proc.threads.values()) {
-      if (t.alive) {
-        this.#scbGone(t);
-        void t.worker.terminate();
-      }
-    }
+    for (const t of proc.threads.values()) if (t.alive) this.#scbGone(t);
+    for (const w of proc.workers) if (w.alive) void w.worker.terminate();
     // As inline: granted memory is kept until revocation can prove no capability survives.
     proc.resolveExit(status);
     this.emit('exit', status);
@@ -529,7 +603,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   #isIdle(): boolean {
     for (const p of this.#processes.values()) {
       if (p.state === 'exited') continue;
-      for (const t of p.threads.values()) if (t.alive && !t.serving) return false;
+      for (const t of p.threads.values()) if (t.alive && t.host.alive && !t.parked) return false;
     }
     return true;
   }
@@ -550,13 +624,15 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   async shutdown(): Promise<void> {
     const workers: Promise<number>[] = [];
     for (const p of this.#processes.values()) {
-      for (const t of p.threads.values()) if (t.alive) workers.push(new Promise((r) => t.worker.once('exit', r)));
+      for (const w of p.workers) if (w.alive) workers.push(new Promise((r) => w.worker.once('exit', r)));
       this.#terminate(p, { reason: 'killed', code: 128 + 9 });
     }
     await Promise.all(workers);
-    for (const { thread } of this.#threads.values()) {
-      thread.reply.close();
-      thread.slow.close();
+    for (const p of this.#processes.values()) {
+      for (const w of p.workers) {
+        w.reply.close();
+        w.slow.close();
+      }
     }
     this.#checkIdle();
   }
@@ -564,7 +640,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   /** Workers still running (0 after shutdown). */
   get liveWorkers(): number {
     let n = 0;
-    for (const { thread } of this.#threads.values()) if (thread.alive) n++;
+    for (const p of this.#processes.values()) for (const w of p.workers) if (w.alive) n++;
     return n;
   }
 
@@ -575,7 +651,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       parent: p.parent,
       argv: p.argv,
       state: p.state,
-      threads: [...p.threads.values()].map((t) => ({ tid: t.tid, name: t.name, state: !t.alive ? 'exited' : t.serving ? 'serving' : 'running' })),
+      threads: [...p.threads.values()].map((t) => ({ tid: t.tid, name: t.name, state: !t.alive ? 'exited' : t.parked ? 'serving' : 'running' })),
       capc: p.capc,
       granted: p.grants.size,
       ...(p.exit === undefined ? {} : { exit: p.exit }),
@@ -615,8 +691,17 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   allocateShared(bytes: number): Capability {
     const r = this.#heap.allocate(bytes, 0);
     if (r === undefined) throw new Error(`no room for ${bytes} bytes`);
-    this.#booted.memory.fill(r.base, r.length, 0);
-    return this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), PermSet.DATA);
+    return this.#authority.region(r.base, r.length);
+  }
+
+  /** Host-only: SEAL|UNSEAL over `count` fresh otypes (see HostAuthority). */
+  mintTypes(count: number): Capability {
+    return this.#authority.mintTypes(count);
+  }
+
+  /** Host-only: an unbacked token space (see HostAuthority). */
+  mintTokenSpace(bytes: number): Capability {
+    return this.#authority.mintTokenSpace(bytes);
   }
 
   /** Host-only: wait without blocking the event loop until the word at cap+offset is not `expected`. */

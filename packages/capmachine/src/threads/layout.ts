@@ -78,9 +78,9 @@ export const R_MAX_SPINNERS = 1;
 export const R_SPIN_POLLS = 2;
 export const R_WORDS = 8;
 
-/** Words of a thread's private doorbell SAB. */
+/** Words of a worker's private doorbell SAB (shared by the threads it hosts). */
 export const D_RPC = 0;
 export const D_SLOW = 1;
-/** 1 while the thread holds a spinner ticket (the kernel returns it if the thread dies). */
+/** Spinner tickets held by the worker's threads (the kernel returns them if the worker dies). */
 export const D_TICKET = 2;
 export const D_WORDS = 4;

@@ -44,16 +44,23 @@ export type RpcRequest =
   | { readonly op: 'spawn'; readonly module: string; readonly export: string; readonly name: string | undefined; readonly argv: readonly string[] | undefined; readonly capc: number }
   | { readonly op: 'spawn_thread'; readonly module: string; readonly export: string; readonly name: string }
   | { readonly op: 'waitpid'; readonly pid: number; readonly timeoutMs: number }
+  /** Another thread of this process on the asking worker: its own SCB and tid. */
+  | { readonly op: 'thread_new'; readonly name: string }
+  | { readonly op: 'thread_exit'; readonly tid: number }
+  /** Record loaded code so other workers can link it (CodeModule). */
+  | { readonly op: 'code_register'; readonly textBase: number; readonly names: readonly string[]; readonly module: string; readonly export: string; readonly paramsBase: number; readonly paramsLength: number }
+  | { readonly op: 'code_of'; readonly address: number }
   /** The last word of a worker: synchronous, so every message it posted before is handled first. */
   | { readonly op: 'exit'; readonly code: number; readonly reason: 'returned' | 'exit' | 'fault'; readonly error?: string; readonly process: boolean };
 
 /** Worker → kernel, on the worker's parentPort. */
 export type WorkerMessage =
-  | { readonly t: 'rpc'; readonly id: number; readonly req: RpcRequest; readonly sync: boolean }
-  | { readonly t: 'serving'; readonly serving: boolean }
+  | { readonly t: 'rpc'; readonly id: number; readonly tid: number; readonly req: RpcRequest; readonly sync: boolean }
+  /** A thread serving or parked does not keep `run()` going. */
+  | { readonly t: 'parked'; readonly tid: number; readonly parked: boolean }
   | { readonly t: 'print'; readonly line: string }
   | { readonly t: 'capv'; readonly capc: number }
-  | { readonly t: 'slow-reply'; readonly result: number };
+  | { readonly t: 'slow-reply'; readonly callee: number; readonly result: number };
 
 export type RpcReply = { readonly id: number; readonly ok: unknown } | { readonly id: number; readonly err: { readonly name: string; readonly message: string } };
 
@@ -61,4 +68,17 @@ export type RpcReply = { readonly id: number; readonly ok: unknown } | { readonl
 export interface SlowRequest {
   readonly length: number;
   readonly caller: number;
+  /** The callee's SCB: a worker may host several threads. */
+  readonly callee: number;
+}
+
+/** What `code_of` answers. */
+export interface LinkableCode {
+  readonly textBase: number;
+  /** Entry names in entry order (entry i is at textBase + 16·i). */
+  readonly names: readonly string[];
+  readonly module: string;
+  readonly export: string;
+  readonly paramsBase: number;
+  readonly paramsLength: number;
 }

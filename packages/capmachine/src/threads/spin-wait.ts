@@ -22,7 +22,7 @@ const SLICE_MS = 20;
 export class Waiter {
   readonly stats: WaitStats = { spins: 0, sleeps: 0 };
   readonly #runtime: Int32Array;
-  /** This thread's doorbell words: D_TICKET mirrors the ticket so the kernel can reclaim it if we die. */
+  /** The worker's doorbell: D_TICKET counts its threads' tickets so the kernel can reclaim them if it dies. */
   readonly #own: Int32Array;
   #ticket = false;
 
@@ -37,6 +37,31 @@ export class Waiter {
    * of the word that tells the writer we sleep.
    */
   waitForChange(words: Int32Array, index: number, seen: number, sleepFlag: number, timeoutMs: number, abort: () => boolean): number | undefined {
+    const spun = this.spin(words, index, seen);
+    if (spun !== undefined) return spun;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (abort()) return undefined;
+      const left = deadline - performance.now();
+      if (left <= 0) return undefined;
+      Atomics.store(words, sleepFlag, 1);
+      let v = Atomics.load(words, index);
+      if (v === seen) {
+        this.stats.sleeps++;
+        Atomics.wait(words, index, seen, Math.min(SLICE_MS, left));
+      }
+      Atomics.store(words, sleepFlag, 0);
+      v = Atomics.load(words, index);
+      if (v !== seen) return v;
+    }
+  }
+
+  /**
+   * The spinning half alone: poll for the budget (if admitted as a spinner) and return the
+   * new value, or undefined with the ticket given back. Servers that must not block their
+   * worker sleep with Atomics.waitAsync after it.
+   */
+  spin(words: Int32Array, index: number, seen: number): number | undefined {
     let v = Atomics.load(words, index);
     if (v !== seen) return v;
     if (this.#ticket || this.#admit()) {
@@ -50,21 +75,12 @@ export class Waiter {
       }
       this.release();
     }
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (abort()) return undefined;
-      const left = deadline - performance.now();
-      if (left <= 0) return undefined;
-      Atomics.store(words, sleepFlag, 1);
-      v = Atomics.load(words, index);
-      if (v === seen) {
-        this.stats.sleeps++;
-        Atomics.wait(words, index, seen, Math.min(SLICE_MS, left));
-      }
-      Atomics.store(words, sleepFlag, 0);
-      v = Atomics.load(words, index);
-      if (v !== seen) return v;
-    }
+    return undefined;
+  }
+
+  /** Count one sleep (for waits done outside this class). */
+  slept(): void {
+    this.stats.sleeps++;
   }
 
   /** Give the spinner ticket back (before sleeping or blocking elsewhere). */
@@ -72,17 +88,18 @@ export class Waiter {
     if (!this.#ticket) return;
     this.#ticket = false;
     Atomics.sub(this.#runtime, R_SPINNERS, 1);
-    Atomics.store(this.#own, D_TICKET, 0);
+    Atomics.sub(this.#own, D_TICKET, 1);
   }
 
   #admit(): boolean {
     const rt = this.#runtime;
     const max = Atomics.load(rt, R_MAX_SPINNERS);
-    Atomics.store(this.#own, D_TICKET, 1);
+    // Counted on the worker's doorbell first, so a worker that dies mid-admission is still reclaimed.
+    Atomics.add(this.#own, D_TICKET, 1);
     for (;;) {
       const n = Atomics.load(rt, R_SPINNERS);
       if (n >= max) {
-        Atomics.store(this.#own, D_TICKET, 0);
+        Atomics.sub(this.#own, D_TICKET, 1);
         return false;
       }
       if (Atomics.compareExchange(rt, R_SPINNERS, n, n + 1) === n) return (this.#ticket = true);

@@ -10,7 +10,6 @@
  * thread by postMessage (see kernel.ts).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Capability } from '../capability.js';
 import { Errno, errnoName, sysError, type SysError } from '../errno.js';
 import type { CapMachine } from '../machine.js';
@@ -62,7 +61,8 @@ import {
   SCB_MAGIC,
   ScbState,
 } from './layout.js';
-import type { RpcRequest, SlowRequest, WorkerMessage } from './protocol.js';
+import type { RpcRequest, WorkerMessage } from './protocol.js';
+import type { SlowInbox } from './slow-inbox.js';
 import { publish, Waiter, type WaitStats } from './spin-wait.js';
 
 /** What the worker host hands its switcher. */
@@ -76,16 +76,24 @@ export interface ThreadSwitcherKernel {
   readonly targetKey: Capability;
   readonly runtimeWords: Int32Array;
   readonly doorbell: Int32Array;
-  readonly slowPort: MessagePort;
+  /** The worker's cocall_slow requests, by callee. */
+  readonly slowInbox: SlowInbox;
   readonly stripTags: boolean;
   readonly callTimeoutMs: number;
   readonly self: { readonly pid: number; readonly tid: number; readonly scbBase: number };
-  /** Synchronous RPC to the kernel thread: the reply value or a typed error. */
+  /** Synchronous RPC to the kernel thread, as this thread: the reply value or a typed error. */
   readonly rpc: (req: RpcRequest) => E.Either<SysError, unknown>;
   readonly post: (msg: WorkerMessage) => void;
 }
 
 const SLICE_MS = 20;
+
+/** One accept session: the call record handlers see and the loop's stop flag. */
+interface Session {
+  readonly call: IncomingCall;
+  invoke: (call: IncomingCall) => number;
+  stopped: boolean;
+}
 
 export class ThreadSwitcher {
   readonly #k: ThreadSwitcherKernel;
@@ -359,11 +367,10 @@ export class ThreadSwitcher {
   }
 
   /**
-   * coaccept on this worker: publish the buffers and serve calls on this thread until the
-   * loop-form handler returns or the thread is told to stop. Blocks the worker (it is the
-   * callee's thread; nothing else runs on it while it serves).
+   * Publish the accept buffers and enter coaccept: what both serving forms share. Returns the
+   * call record and how to run and stop the session, or why it cannot start.
    */
-  serve(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow: boolean): E.Either<SysError, void> {
+  #open(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow: boolean): E.Either<SysError, Session> {
     const op = slow ? 'coaccept_slow' : 'coaccept';
     if (this.#acceptPair === undefined) return E.left(sysError('EINVAL', op, 'no cosetup(COSETUP_COACCEPT) on this thread'));
     if (this.#serving) return E.left(sysError('EBUSY', op, 'thread is already in coaccept'));
@@ -380,26 +387,168 @@ export class ThreadSwitcher {
     Atomics.store(W, this.#i(base, O_INLEN), inlen);
     Atomics.store(W, this.#i(base, O_OUTLEN), outlen);
     Atomics.add(W, this.#i(base, O_SESSION), 1);
-    let stopped = false;
-    const invoke = isGeneratorFunction(handler) ? loopInvoker(handler, () => (stopped = true)) : plainInvoker(handler);
-    const call: IncomingCall = { cookie: this.#cookieFor(base), length: 0, inbuf: buffers.inbuf, inlen, outbuf: buffers.outbuf, outlen, slow };
+    const session: Session = {
+      call: { cookie: this.#cookieFor(base), length: 0, inbuf: buffers.inbuf, inlen, outbuf: buffers.outbuf, outlen, slow },
+      invoke: plainInvoker(() => 0),
+      stopped: false,
+    };
+    session.invoke = isGeneratorFunction(handler) ? loopInvoker(handler, () => (session.stopped = true)) : plainInvoker(handler);
     this.#serving = true;
     Atomics.store(W, this.#i(base, O_STATE), slow ? ScbState.SLOW : ScbState.FAST);
     Atomics.notify(W, this.#i(base, O_STATE));
-    this.#k.post({ t: 'serving', serving: true });
+    this.#parked(true);
+    return E.right(session);
+  }
+
+  #close(): void {
+    const base = this.#k.self.scbBase;
+    const W = this.#w;
+    this.#serving = false;
+    this.#waiter.release();
+    if (Atomics.load(W, this.#i(base, O_STATE)) !== ScbState.GONE) {
+      Atomics.store(W, this.#i(base, O_STATE), ScbState.NOT_ACCEPTING);
+      Atomics.notify(W, this.#i(base, O_STATE));
+    }
+    this.#parked(false);
+  }
+
+  #parked(parked: boolean): void {
+    this.#k.post({ t: 'parked', tid: this.#k.self.tid, parked });
+  }
+
+  /** Park outside coaccept (a service's main thread waiting while its handlers serve). */
+  async park(until: Promise<unknown>): Promise<void> {
+    this.#waiter.release();
+    this.#parked(true);
     try {
-      if (slow) this.#serveSlow(invoke, call, () => stopped);
-      else this.#serveFast(invoke, call, () => stopped);
+      await until;
+    } catch {
+      // A rejected wait ends the park all the same.
     } finally {
-      this.#serving = false;
-      this.#waiter.release();
-      if (Atomics.load(W, this.#i(base, O_STATE)) !== ScbState.GONE) {
-        Atomics.store(W, this.#i(base, O_STATE), ScbState.NOT_ACCEPTING);
-        Atomics.notify(W, this.#i(base, O_STATE));
-      }
-      this.#k.post({ t: 'serving', serving: false });
+      this.#parked(false);
+    }
+  }
+
+  /**
+   * coaccept on this worker: publish the buffers and serve calls on this thread until the
+   * loop-form handler returns or the thread is told to stop. Blocks the worker (it is the
+   * callee's thread; nothing else runs on it while it serves).
+   */
+  serve(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow: boolean): E.Either<SysError, void> {
+    const opened = this.#open(handler, buffers, slow);
+    if (E.isLeft(opened)) return opened;
+    const session = opened.right;
+    try {
+      if (slow) this.#serveSlow(session.invoke, session.call, () => session.stopped);
+      else this.#serveFast(session.invoke, session.call, () => session.stopped);
+    } finally {
+      this.#close();
     }
     return E.right(undefined);
+  }
+
+  /**
+   * Serve without blocking the worker: spin for the budget after each call, then sleep with
+   * Atomics.waitAsync, so the worker's other threads and promises run between calls (a
+   * daemon's pool, a supervisor waiting for exits). Returns at once.
+   */
+  startAccepting(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow: boolean): E.Either<SysError, { stopped: Promise<void>; stop: () => void }> {
+    const opened = this.#open(handler, buffers, slow);
+    if (E.isLeft(opened)) return opened;
+    const session = opened.right;
+    const base = this.#k.self.scbBase;
+    const stop = (): void => {
+      session.stopped = true;
+      // Wake the sleeping loop so it sees the flag.
+      Atomics.notify(this.#w, this.#i(base, O_REQ));
+      Atomics.add(this.#k.doorbell, D_SLOW, 1);
+      Atomics.notify(this.#k.doorbell, D_SLOW);
+    };
+    const loop = slow ? this.#serveSlowAsync(session) : this.#serveFastAsync(session);
+    const stopped = loop.finally(() => this.#close());
+    return E.right({ stopped, stop });
+  }
+
+  async #serveFastAsync(session: Session): Promise<void> {
+    const base = this.#k.self.scbBase;
+    const W = this.#w;
+    const iReq = this.#i(base, O_REQ);
+    const iState = this.#i(base, O_STATE);
+    const iSleep = this.#i(base, O_CALLEE_SLEEPING);
+    let seen = Atomics.load(W, iReq);
+    for (;;) {
+      let seq = this.#waiter.spin(W, iReq, seen);
+      while (seq === undefined) {
+        if (session.stopped || Atomics.load(W, iState) === ScbState.GONE) return;
+        Atomics.store(W, iSleep, 1);
+        if (Atomics.load(W, iReq) === seen) {
+          this.#waiter.slept();
+          const r = Atomics.waitAsync(W, iReq, seen, SLICE_MS);
+          if (r.async) await r.value;
+        }
+        Atomics.store(W, iSleep, 0);
+        const v = Atomics.load(W, iReq);
+        if (v !== seen) seq = v;
+      }
+      seen = seq;
+      this.#handleFast(session.invoke, session.call, seq);
+      if (session.stopped) return;
+    }
+  }
+
+  async #serveSlowAsync(session: Session): Promise<void> {
+    const base = this.#k.self.scbBase;
+    const W = this.#w;
+    const bell = this.#k.doorbell;
+    const iState = this.#i(base, O_STATE);
+    for (;;) {
+      if (session.stopped || Atomics.load(W, iState) === ScbState.GONE) return;
+      const seen = Atomics.load(bell, D_SLOW);
+      const req = this.#k.slowInbox.take(base);
+      if (req === undefined) {
+        const r = Atomics.waitAsync(bell, D_SLOW, seen, SLICE_MS);
+        if (r.async) await r.value;
+        continue;
+      }
+      this.#handleSlow(session.invoke, session.call, req.length, req.caller);
+      if (session.stopped) return;
+    }
+  }
+
+  /** Run one fast call whose request `seq` has arrived, and answer it. */
+  #handleFast(invoke: (call: IncomingCall) => number, call: IncomingCall, seq: number): void {
+    const base = this.#k.self.scbBase;
+    const W = this.#w;
+    call.length = W[this.#i(base, O_REQ_LEN)]!;
+    call.cookie = this.#cookieFor(W[this.#i(base, O_CALLER_SCB)]!);
+    let reply: number;
+    try {
+      reply = invoke(call);
+    } catch (e) {
+      this.#answer(base, seq, -Errno.ENOLINK);
+      Atomics.store(W, this.#i(base, O_STATE), ScbState.GONE);
+      Atomics.notify(W, this.#i(base, O_STATE));
+      throw e;
+    }
+    W[this.#i(base, O_SERVED)] = W[this.#i(base, O_SERVED)]! + 1;
+    this.#answer(base, seq, Math.min(reply, call.outlen));
+  }
+
+  /** Run one slow call and send its reply through the kernel. */
+  #handleSlow(invoke: (call: IncomingCall) => number, call: IncomingCall, length: number, caller: number): void {
+    const base = this.#k.self.scbBase;
+    const W = this.#w;
+    call.length = length;
+    call.cookie = this.#cookieFor(caller);
+    let reply: number;
+    try {
+      reply = invoke(call);
+    } catch (e) {
+      this.#k.post({ t: 'slow-reply', callee: base, result: -Errno.ENOLINK });
+      throw e;
+    }
+    W[this.#i(base, O_SERVED)] = W[this.#i(base, O_SERVED)]! + 1;
+    this.#k.post({ t: 'slow-reply', callee: base, result: Math.min(reply, call.outlen) });
   }
 
   #serveFast(invoke: (call: IncomingCall) => number, call: IncomingCall, stopped: () => boolean): void {
@@ -412,19 +561,7 @@ export class ThreadSwitcher {
       const seq = this.#waiter.waitForChange(W, iReq, seen, this.#i(base, O_CALLEE_SLEEPING), Infinity, () => Atomics.load(W, iState) === ScbState.GONE);
       if (seq === undefined) return;
       seen = seq;
-      call.length = W[this.#i(base, O_REQ_LEN)]!;
-      call.cookie = this.#cookieFor(W[this.#i(base, O_CALLER_SCB)]!);
-      let reply: number;
-      try {
-        reply = invoke(call);
-      } catch (e) {
-        this.#answer(base, seq, -Errno.ENOLINK);
-        Atomics.store(W, iState, ScbState.GONE);
-        Atomics.notify(W, iState);
-        throw e;
-      }
-      W[this.#i(base, O_SERVED)] = W[this.#i(base, O_SERVED)]! + 1;
-      this.#answer(base, seq, Math.min(reply, call.outlen));
+      this.#handleFast(invoke, call, seq);
       if (stopped()) return;
     }
   }
@@ -445,27 +582,15 @@ export class ThreadSwitcher {
     const W = this.#w;
     const bell = this.#k.doorbell;
     const iState = this.#i(base, O_STATE);
-    let seen = Atomics.load(bell, D_SLOW);
     for (;;) {
-      let msg = receiveMessageOnPort(this.#k.slowPort);
-      while (msg === undefined) {
+      const seen = Atomics.load(bell, D_SLOW);
+      const req = this.#k.slowInbox.take(base);
+      if (req === undefined) {
         if (Atomics.load(W, iState) === ScbState.GONE) return;
         Atomics.wait(bell, D_SLOW, seen, SLICE_MS);
-        seen = Atomics.load(bell, D_SLOW);
-        msg = receiveMessageOnPort(this.#k.slowPort);
+        continue;
       }
-      const req = msg.message as SlowRequest;
-      call.length = req.length;
-      call.cookie = this.#cookieFor(req.caller);
-      let reply: number;
-      try {
-        reply = invoke(call);
-      } catch (e) {
-        this.#k.post({ t: 'slow-reply', result: -Errno.ENOLINK });
-        throw e;
-      }
-      W[this.#i(base, O_SERVED)] = W[this.#i(base, O_SERVED)]! + 1;
-      this.#k.post({ t: 'slow-reply', result: Math.min(reply, call.outlen) });
+      this.#handleSlow(invoke, call, req.length, req.caller);
       if (stopped()) return;
     }
   }

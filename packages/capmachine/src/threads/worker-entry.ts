@@ -12,17 +12,28 @@ import { ThreadCoProcessContext, ThreadCoThread, ThreadExit, WorkerHost } from '
 const boot = workerData as WorkerBoot;
 const port = parentPort!;
 const host = new WorkerHost(boot, port);
-const thread = new ThreadCoThread(host);
-const ctx = new ThreadCoProcessContext(host, thread);
+const thread = new ThreadCoThread(host, host.switcher, boot.tid, boot.threadName);
 const processMain = boot.kind === 'process';
+let finished = false;
 
 function finish(code: number, reason: 'returned' | 'exit' | 'fault', error?: unknown): never {
-  thread.exited();
-  host.switcher.releaseSpinner();
-  const msg = error instanceof Error ? `${error.name}: ${error.message}` : error === undefined ? undefined : String(error);
-  host.link.call({ op: 'exit', code, reason, process: processMain || reason !== 'returned', ...(msg === undefined ? {} : { error: msg }) });
+  if (!finished) {
+    finished = true;
+    thread.exited();
+    host.releaseSpinners();
+    const msg = error instanceof Error ? `${error.name}: ${error.message}` : error === undefined ? undefined : String(error);
+    host.link.call(boot.tid, { op: 'exit', code, reason, process: processMain || reason !== 'returned', ...(msg === undefined ? {} : { error: msg }) });
+  }
   process.exit(code);
 }
+
+/** A thread ended by throwing: exit() unwinds the co-process, anything else is a fault. */
+function ended(e: unknown): never {
+  if (e instanceof ThreadExit) return finish(e.code, 'exit');
+  return finish(e instanceof CapabilityFault ? 128 + 34 : 1, 'fault', e);
+}
+
+const ctx = new ThreadCoProcessContext(host, thread, ended);
 
 // No top-level await: the CJS build of this file must load too.
 async function run(): Promise<never> {
@@ -31,8 +42,7 @@ async function run(): Promise<never> {
     const r = await (processMain ? entry(ctx) : (entry as unknown as (t: ThreadCoThread) => unknown)(thread));
     return finish(typeof r === 'number' ? r : 0, 'returned');
   } catch (e) {
-    if (e instanceof ThreadExit) return finish(e.code, 'exit');
-    return finish(e instanceof CapabilityFault ? 128 + 34 : 1, 'fault', e);
+    return ended(e);
   }
 }
 void run();

@@ -11,9 +11,12 @@ import { CapMachine, type BootedMachine } from '../machine.js';
 import { Perm, PermSet } from '../perms.js';
 import type { WakeReason } from '../scheduler.js';
 import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, SwitcherPair } from '../switcher.js';
-import type { CoProcessApi, CoProcessHandle, CoThreadApi, ExitStatus, ProgramModule } from '../runtime-api.js';
+import type { AcceptSession, CodeFactory, CodeModule, CoProcessApi, CoProcessHandle, CoThreadApi, ExitStatus, ProgramModule, WaitpidOptions } from '../runtime-api.js';
+import type { Program } from '../address-space.js';
+import type { EntryCode } from '../machine.js';
 import { CAPV_SLOTS, CAPV_STAGE, D_RPC } from './layout.js';
-import type { RpcReply, RpcRequest, WorkerBoot, WorkerMessage } from './protocol.js';
+import type { LinkableCode, RpcReply, RpcRequest, WorkerBoot, WorkerMessage } from './protocol.js';
+import { SlowInbox } from './slow-inbox.js';
 import { ThreadSwitcher } from './thread-switcher.js';
 
 /** Thrown inside a co-process to unwind it on exit(). */
@@ -46,11 +49,11 @@ export class KernelLink {
     this.#parent.postMessage(msg);
   }
 
-  /** Block this worker until the kernel answers. */
-  call(req: RpcRequest): E.Either<SysError, unknown> {
+  /** Block this worker until the kernel answers; `tid` is the asking thread. */
+  call(tid: number, req: RpcRequest): E.Either<SysError, unknown> {
     const id = this.#next++;
     const seen = Atomics.load(this.#bell, D_RPC);
-    this.post({ t: 'rpc', id, req, sync: true });
+    this.post({ t: 'rpc', id, tid, req, sync: true });
     let bell = seen;
     for (;;) {
       const got = receiveMessageOnPort(this.#reply);
@@ -65,11 +68,11 @@ export class KernelLink {
   }
 
   /** Ask without blocking the worker (waitpid): the kernel answers on the parent port. */
-  callAsync(req: RpcRequest): Promise<E.Either<SysError, unknown>> {
+  callAsync(tid: number, req: RpcRequest): Promise<E.Either<SysError, unknown>> {
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, (r) => resolve(toEither(req.op, r)));
-      this.post({ t: 'rpc', id, req, sync: false });
+      this.post({ t: 'rpc', id, tid, req, sync: false });
     });
   }
 }
@@ -83,9 +86,15 @@ function toEither(op: string, r: RpcReply): E.Either<SysError, unknown> {
 export class WorkerHost {
   readonly booted: BootedMachine;
   readonly link: KernelLink;
+  /** The main thread's switcher (the thread the worker was started for). */
   readonly switcher: ThreadSwitcher;
   readonly kernelRegion: Capability;
   readonly boot: WorkerBoot;
+  readonly #slowInbox: SlowInbox;
+  readonly #entry: Capability;
+  readonly #pairKey: Capability;
+  readonly #targetKey: Capability;
+  readonly #switchers = new Set<ThreadSwitcher>();
 
   constructor(boot: WorkerBoot, parent: MessagePort) {
     this.boot = boot;
@@ -94,25 +103,51 @@ export class WorkerHost {
     this.link = new KernelLink(parent, boot.replyPort, new Int32Array(boot.doorbell));
     this.kernelRegion = m.restrict(roots.memory, BigInt(boot.kernel.base), BigInt(boot.kernel.length), PermSet.DATA | Perm.CINVOKE);
     const key = (otype: number): Capability => m.andPerm(m.setBoundsExact(m.setAddress(roots.sealing, BigInt(otype)), 1n), PermSet.SEALCAP);
-    this.switcher = new ThreadSwitcher({
-      machine: m,
+    this.#entry = m.restrict(roots.memory, BigInt(boot.entryBase), 64n, Perm.GLOBAL | Perm.EXECUTE | Perm.LOAD | Perm.CINVOKE);
+    this.#pairKey = key(boot.pairOtype);
+    this.#targetKey = key(boot.targetOtype);
+    this.#slowInbox = new SlowInbox(boot.slowPort);
+    this.switcher = this.newSwitcher(boot.tid, boot.scbBase);
+  }
+
+  /** A switcher for one thread of this worker (its own SCB, tid and waiter). */
+  newSwitcher(tid: number, scbBase: number): ThreadSwitcher {
+    const boot = this.boot;
+    const sw: ThreadSwitcher = new ThreadSwitcher({
+      machine: this.booted.machine,
       memory: this.booted.memory,
       kernelRegion: this.kernelRegion,
-      entry: m.restrict(roots.memory, BigInt(boot.entryBase), 64n, Perm.GLOBAL | Perm.EXECUTE | Perm.LOAD | Perm.CINVOKE),
-      pairKey: key(boot.pairOtype),
-      targetKey: key(boot.targetOtype),
+      entry: this.#entry,
+      pairKey: this.#pairKey,
+      targetKey: this.#targetKey,
       runtimeWords: new Int32Array(boot.runtimeWords),
       doorbell: new Int32Array(boot.doorbell),
-      slowPort: boot.slowPort,
+      slowInbox: this.#slowInbox,
       stripTags: boot.stripTags,
       callTimeoutMs: boot.callTimeoutMs,
-      self: { pid: boot.pid, tid: boot.tid, scbBase: boot.scbBase },
-      rpc: (req) => {
-        this.switcher.releaseSpinner();
-        return this.link.call(req);
-      },
+      self: { pid: boot.pid, tid, scbBase },
+      rpc: (req) => this.rpc(req, tid),
       post: (msg) => this.link.post(msg),
     });
+    this.#switchers.add(sw);
+    return sw;
+  }
+
+  /** Synchronous RPC as thread `tid`: nobody on this worker may count as a spinner while it blocks. */
+  rpc(req: RpcRequest, tid: number = this.boot.tid): E.Either<SysError, unknown> {
+    for (const sw of this.#switchers) sw.releaseSpinner();
+    return this.link.call(tid, req);
+  }
+
+  /** Forget a thread's switcher once it has ended. */
+  dropSwitcher(sw: ThreadSwitcher): void {
+    sw.releaseSpinner();
+    this.#switchers.delete(sw);
+  }
+
+  /** Give back every spinner ticket this worker holds (before it blocks or exits). */
+  releaseSpinners(): void {
+    for (const sw of this.#switchers) sw.releaseSpinner();
   }
 
   /** The capability vector block of this process (kernel memory). */
@@ -125,24 +160,48 @@ export class WorkerHost {
   grantCap(base: number, length: number, perms: number): Capability {
     return this.booted.machine.restrict(this.booted.roots.memory, BigInt(base), BigInt(length), perms & (PermSet.DATA | Perm.CINVOKE));
   }
+
+  /** Install `code` (a factory's entries, in `names` order) at the text region `textBase`. */
+  installCode<K extends string>(textBase: number, names: readonly K[], code: Readonly<Record<K, EntryCode>>): Record<K, Capability> {
+    const m = this.booted.machine;
+    const text = m.restrict(this.booted.roots.memory, BigInt(textBase), BigInt(Math.max(16, names.length * 16)), Perm.GLOBAL | Perm.LOAD | Perm.EXECUTE | Perm.CINVOKE);
+    const out = {} as Record<K, Capability>;
+    names.forEach((name, i) => {
+      const entry = m.restrict(text, BigInt(i * 16), 16n, text.perms);
+      m.installCode(entry, code[name]);
+      out[name] = entry;
+    });
+    return out;
+  }
+
+  /** A read-only view of a loaded code's parameter block, for linking it here. */
+  paramsCap(base: number, length: number): Capability {
+    return this.booted.machine.restrict(this.booted.roots.memory, BigInt(base), BigInt(length), Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP);
+  }
 }
 
 export class ThreadCoThread implements CoThreadApi {
   readonly #host: WorkerHost;
+  readonly #sw: ThreadSwitcher;
+  readonly #tid: number;
+  readonly #name: string;
   #alive = true;
 
-  constructor(host: WorkerHost) {
+  constructor(host: WorkerHost, sw: ThreadSwitcher, tid: number, name: string) {
     this.#host = host;
+    this.#sw = sw;
+    this.#tid = tid;
+    this.#name = name;
   }
 
   get pid(): number {
     return this.#host.boot.pid;
   }
   get tid(): number {
-    return this.#host.boot.tid;
+    return this.#tid;
   }
   get name(): string {
-    return this.#host.boot.threadName;
+    return this.#name;
   }
   get alive(): boolean {
     return this.#alive;
@@ -153,39 +212,52 @@ export class ThreadCoThread implements CoThreadApi {
   }
   /** Spin/sleep counts of this thread's waits (behaviour, not time: for tests and tools). */
   get waitStats(): { readonly spins: number; readonly sleeps: number } {
-    return { ...this.#host.switcher.stats };
+    return { ...this.#sw.stats };
   }
 
   cosetup(what: number): E.Either<SysError, SwitcherPair> {
-    return this.#host.switcher.cosetup(what);
+    return this.#sw.cosetup(what);
   }
   coregister(name?: string): E.Either<SysError, Capability> {
-    return this.#host.switcher.coregister(name);
+    return this.#sw.coregister(name);
   }
   colookup(name: string): E.Either<SysError, Capability> {
-    return this.#host.switcher.colookup(name);
+    return this.#sw.colookup(name);
   }
   cocall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
-    return this.#host.switcher.cocall(target, outbuf, outlen, inbuf, inlen);
+    return this.#sw.cocall(target, outbuf, outlen, inbuf, inlen);
   }
   cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
-    return this.#host.switcher.cocallSlow(target, outbuf, outlen, inbuf, inlen);
+    return this.#sw.cocallSlow(target, outbuf, outlen, inbuf, inlen);
   }
   cocallWith(pair: SwitcherPair, target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
-    if (!this.#host.switcher.ownsPair(pair)) return E.left(sysError('EINVAL', 'cocall', "not this thread's cosetup pair"));
+    if (!this.#sw.ownsPair(pair)) return E.left(sysError('EINVAL', 'cocall', "not this thread's cosetup pair"));
     return this.cocall(target, outbuf, outlen, inbuf, inlen);
   }
+  /** Blocks the worker while it serves (the lowest latency); `startAccepting` does not. */
   coaccept(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers): Promise<E.Either<SysError, void>> {
-    return Promise.resolve(this.#host.switcher.serve(handler, buffers, false));
+    return Promise.resolve(this.#sw.serve(handler, buffers, false));
   }
   coacceptSlow(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers): Promise<E.Either<SysError, void>> {
-    return Promise.resolve(this.#host.switcher.serve(handler, buffers, true));
+    return Promise.resolve(this.#sw.serve(handler, buffers, true));
+  }
+  startAccepting(handler: CoacceptHandler | CoacceptLoop, buffers: AcceptBuffers, slow = false): E.Either<SysError, AcceptSession> {
+    return this.#sw.startAccepting(handler, buffers, slow);
+  }
+  async park(until: Promise<unknown>, _onClosed?: () => void): Promise<WakeReason> {
+    // When the co-process ends its worker ends with it: nothing is left to run onClosed.
+    await this.#sw.park(until);
+    return 'woken';
   }
   cogetpid(cookie: Capability): E.Either<SysError, number> {
-    return this.#host.switcher.cogetpid(cookie);
+    return this.#sw.cogetpid(cookie);
   }
   waitForTarget(target: Capability, timeoutMs: number): Promise<E.Either<SysError, void>> {
-    return this.#host.switcher.waitAvailable(target, timeoutMs);
+    return this.#sw.waitAvailable(target, timeoutMs);
+  }
+  /** @internal the switcher behind this thread */
+  get switcher(): ThreadSwitcher {
+    return this.#sw;
   }
 
   /** Futexes are Atomics.wait/notify on the shared words themselves. */
@@ -225,10 +297,13 @@ export class ThreadCoProcessContext implements CoProcessApi {
   readonly thread: ThreadCoThread;
   readonly #host: WorkerHost;
   readonly #capv: Array<Capability | undefined>;
+  /** How a thread that threw or called exit() ends the co-process (the worker entry's finish). */
+  readonly #end: (e: unknown) => void;
 
-  constructor(host: WorkerHost, thread: ThreadCoThread) {
+  constructor(host: WorkerHost, thread: ThreadCoThread, end: (e: unknown) => void) {
     this.#host = host;
     this.thread = thread;
+    this.#end = end;
     const block = host.capvBlock();
     const m = host.booted.machine;
     this.#capv = [];
@@ -267,18 +342,94 @@ export class ThreadCoProcessContext implements CoProcessApi {
 
   malloc(bytes: number, perms: number = PermSet.DATA): E.Either<SysError, Capability> {
     if (!Number.isInteger(bytes) || bytes < 0) return E.left(sysError('EINVAL', 'malloc', `bad size ${bytes}`));
-    const r = this.#host.link.call({ op: 'grant', bytes });
-    if (E.isLeft(r)) return E.left(sysError(r.left._tag, 'malloc', r.left.message));
-    const { base, length } = r.right as { base: number; length: number };
-    return E.right(this.#host.grantCap(base, length, perms));
+    const r = this.#grant(bytes);
+    if (E.isLeft(r)) return r;
+    return E.right(this.#host.grantCap(r.right.base, r.right.length, perms));
   }
 
-  coexecvec(program: ProgramModule, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle {
+  #grant(bytes: number): E.Either<SysError, { base: number; length: number }> {
+    const r = this.#host.rpc({ op: 'grant', bytes });
+    if (E.isLeft(r)) return E.left(sysError(r.left._tag, 'malloc', r.left.message));
+    return E.right(r.right as { base: number; length: number });
+  }
+
+  /** Install the code here at once and record it with the kernel for other workers to link. */
+  loadCode<K extends string>(code: CodeModule<K>, factory: CodeFactory<K>): E.Either<SysError, Record<K, Capability>> {
+    const text = this.#grant(Math.max(16, code.names.length * 16));
+    if (E.isLeft(text)) return E.left(sysError(text.left._tag, 'loadCode', text.left.message));
+    const entries = this.#host.installCode(text.right.base, code.names, factory(this.machine, code.params));
+    const r = this.#host.rpc({
+      op: 'code_register',
+      textBase: text.right.base,
+      names: code.names,
+      module: code.module instanceof URL ? code.module.href : code.module,
+      export: code.export,
+      paramsBase: code.params.baseNumber,
+      paramsLength: Number(code.params.length),
+    });
+    return E.map(() => entries)(r);
+  }
+
+  /**
+   * Link the code behind `entry` into this worker's machine: ask the kernel which module and
+   * parameter block it was loaded from, import the module, build and install its entries.
+   */
+  async linkCode(entry: Capability): Promise<E.Either<SysError, void>> {
+    if (!Capability.is(entry)) return E.left(sysError('EINVAL', 'linkCode', 'not a capability'));
+    const m = this.machine;
+    if (m.hasCode(entry.baseNumber)) return E.right(undefined);
+    const r = this.#host.rpc({ op: 'code_of', address: entry.baseNumber });
+    if (E.isLeft(r)) return r;
+    const c = r.right as LinkableCode;
+    let factory: unknown;
+    try {
+      factory = ((await import(c.module)) as Record<string, unknown>)[c.export];
+    } catch (e) {
+      return E.left(sysError('ENOEXEC', 'linkCode', `cannot load ${c.module}: ${String(e)}`));
+    }
+    if (typeof factory !== 'function') return E.left(sysError('ENOEXEC', 'linkCode', `${c.module} has no function "${c.export}"`));
+    if (m.hasCode(entry.baseNumber)) return E.right(undefined); // linked meanwhile by another thread
+    const code = (factory as CodeFactory<string>)(m, this.#host.paramsCap(c.paramsBase, c.paramsLength));
+    if (c.names.some((n) => typeof code[n] !== 'function')) return E.left(sysError('ENOEXEC', 'linkCode', 'the module does not build every entry that was loaded'));
+    this.#host.installCode(c.textBase, c.names, code);
+    return E.right(undefined);
+  }
+
+  /** Another thread on this worker: its own SCB and switcher, sharing this heap. */
+  spawnThread(name: string, fn: (thread: CoThreadApi) => Promise<void> | void): CoThreadApi {
+    const r = this.#host.rpc({ op: 'thread_new', name });
+    if (E.isLeft(r)) throw new Error(`spawnThread: ${r.left._tag}: ${r.left.message}`);
+    const { tid, scbBase } = r.right as { tid: number; scbBase: number };
+    const sw = this.#host.newSwitcher(tid, scbBase);
+    const thread = new ThreadCoThread(this.#host, sw, tid, name);
+    void (async () => {
+      try {
+        await fn(thread);
+      } catch (e) {
+        this.#end(e);
+      } finally {
+        thread.exited();
+        this.#host.dropSwitcher(sw);
+        this.#host.rpc({ op: 'thread_exit', tid });
+      }
+    })();
+    return thread;
+  }
+
+  exitOf(pid: number): Promise<ExitStatus> | undefined {
+    return this.#exitOf(pid, -1).then((s) => (E.isRight(s) ? s.right : new Promise<ExitStatus>(() => {})));
+  }
+
+  coexecvec(program: ProgramModule | Program, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle {
     if (capv.length > CAPV_SLOTS) throw new RangeError(`threads runtime: capv holds at most ${CAPV_SLOTS} slots`);
+    if (!('module' in program)) {
+      const error = sysError('ENOEXEC', 'coexecvec', 'the threads runtime starts programs by module: pass { module, export? }');
+      return { pid: -1, exited: Promise.resolve({ pid: -1, code: 127, reason: 'fault', error }) };
+    }
     const m = this.#host.booted.machine;
     const block = this.#host.capvBlock();
     capv.forEach((c, i) => m.storeCap(block, CAPV_STAGE + i * 16, c ?? m.clearTag(block)));
-    const r = this.#host.link.call({
+    const r = this.#host.rpc({
       op: 'spawn',
       module: program.module instanceof URL ? program.module.href : program.module,
       export: program.export ?? 'main',
@@ -295,11 +446,16 @@ export class ThreadCoProcessContext implements CoProcessApi {
   }
 
   #exitOf(pid: number, timeoutMs: number): Promise<E.Either<SysError, ExitStatus>> {
-    return this.#host.link.callAsync({ op: 'waitpid', pid, timeoutMs }) as Promise<E.Either<SysError, ExitStatus>>;
+    return this.#host.link.callAsync(this.thread.tid, { op: 'waitpid', pid, timeoutMs }) as Promise<E.Either<SysError, ExitStatus>>;
   }
 
-  waitpid(pid: number, options: { timeoutMs?: number } = {}): Promise<E.Either<SysError, ExitStatus>> {
-    return this.#exitOf(pid, options.timeoutMs ?? -1);
+  /** As inline; a `daemon` waiter is parked meanwhile (it does not keep `run()` going). */
+  async waitpid(pid: number, options: WaitpidOptions = {}): Promise<E.Either<SysError, ExitStatus>> {
+    const exit = this.#exitOf(pid, options.timeoutMs ?? -1);
+    if (options.daemon !== true) return exit;
+    const waiter = (options.thread as ThreadCoThread | undefined) ?? this.thread;
+    await waiter.park(exit);
+    return exit;
   }
 
   exit(code = 0): never {
