@@ -169,3 +169,28 @@ test('[threads] shutdown with services parked in coaccept leaves no worker runni
   t.is(space.liveWorkers, 0);
   for (const h of handles) t.like(await h.exited, { reason: 'killed' });
 });
+
+const inProcess = new URL('./programs/in-process.ts', import.meta.url).href;
+const ip = (name: string): { module: string; export: string; name: string } => ({ module: inProcess, export: name, name });
+
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] a co-process's threads serve side by side, share its heap, and leave its main thread free`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    run.space.spawn(ip('pool'));
+    const c = run.space.spawn(ip('poolClient'));
+    await finish(t, run, [c.exited]);
+    t.is(first(run, 'pool-main-free'), true, run.lines.join('\n'));
+    const { counters, who } = first(run, 'pool') as { counters: number[]; who: number[] };
+    t.deepEqual(counters, Array.from({ length: 30 }, (_, i) => i + 1), 'one counter, shared by all three threads');
+    t.deepEqual(who, Array.from({ length: 30 }, (_, i) => i % 3), 'each call answered by the thread it targeted');
+  });
+
+  test(`[${runtime}] code loaded by one co-process is linked and CInvoked by another`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    const key = run.space.mintTypes(1);
+    const owner = run.space.spawn(ip('owner'), { capv: [key] });
+    const c = run.space.spawn(ip('linker'));
+    await finish(t, run, [c.exited]);
+    t.deepEqual(first(run, 'link'), { before: rt === 'inline' ? 'linked' : 'CapabilityFault', add: 1023, whose: owner.pid, forged: rt === 'inline' ? 'ok' : 'ENOENT' }, run.lines.join('\n'));
+  });
+}
