@@ -4,7 +4,7 @@
  * becomes EDEFECT. Nothing here throws for a bad argument or a bad daemon.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { errnoName, sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { errnoName, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, OFF_ERROR, OFF_OP, OFF_STATUS, readSlot, writeSlot } from './block.js';
 import { cocall } from './cocall.js';
 import type { AnyOpDecl, ArgsOf, ErrorsOf, ResultOf, UniversalError } from './define.js';
@@ -19,7 +19,7 @@ export interface CallOptions {
 }
 
 export async function ukernCall<D extends AnyOpDecl>(
-  thread: CoThread,
+  thread: CoThreadApi,
   m: CapMachine,
   block: Capability,
   target: Capability,

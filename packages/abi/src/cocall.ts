@@ -4,7 +4,7 @@
  * bounded by a timeout; on EPROTOTYPE (callee serves slow calls) use cocall_slow.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Capability, CoThread, SysError } from '@comsg/capmachine';
+import type { Capability, CoThreadApi, SysError } from '@comsg/capmachine';
 
 export interface CocallOptions {
   /** How long to wait for a callee that is not accepting yet (ms; negative = forever). Default 5000. */
@@ -12,7 +12,7 @@ export interface CocallOptions {
 }
 
 export async function cocall(
-  thread: CoThread,
+  thread: CoThreadApi,
   target: Capability,
   outbuf: Capability,
   outlen: number,

@@ -6,7 +6,7 @@
  * hostile argument can fail one call, never take the daemon down.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Errno, type Capability, type CapMachine, type CoProcessContext, type CoThread, type IncomingCall, type SysError } from '@comsg/capmachine';
+import { Errno, type Capability, type CapMachine, type CoProcessApi, type CoThreadApi, type IncomingCall, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, OFF_ERROR, OFF_OP, OFF_STATUS, readSlot, writeSlot } from './block.js';
 import type { AnyOpDecl, ArgsOf, ErrorsOf, ResultOf, UniversalError } from './define.js';
 import { CAPV_ANSWERBACK_OP, CAPV_HEADER_SIZE, writeAnswerback } from './capv-packet.js';
@@ -18,7 +18,7 @@ export interface CallContext {
   readonly callerPid: number;
   readonly cookie: Capability;
   /** The worker thread serving the call (e.g. to cocall another daemon). */
-  readonly thread: CoThread;
+  readonly thread: CoThreadApi;
   readonly slow: boolean;
 }
 
@@ -69,7 +69,7 @@ function fail(m: CapMachine, block: Capability, error: number): number {
 /** Build the dispatch function for one worker (exported for tests and tools). */
 export function makeDispatch(m: CapMachine, bindings: readonly OpBinding[], stats: PoolStats, onDefect: PoolOptions['onDefect'], answerback?: string) {
   const table = new Map<number, OpBinding>(bindings.map((b) => [b.decl.op, b]));
-  return (call: IncomingCall, thread: CoThread): number => {
+  return (call: IncomingCall, thread: CoThreadApi): number => {
     const block = call.inbuf;
     stats.calls++;
     if (call.length < 12) {
@@ -117,7 +117,7 @@ export function makeDispatch(m: CapMachine, bindings: readonly OpBinding[], stat
  * worker is accepting. The calling thread must be one of the process's own.
  */
 export async function startPool(
-  ctx: CoProcessContext,
+  ctx: CoProcessApi,
   bindings: readonly OpBinding[],
   options: PoolOptions = {},
 ): Promise<E.Either<SysError, WorkerPool>> {

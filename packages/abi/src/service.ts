@@ -11,8 +11,8 @@ import {
   type Capability,
   type CoacceptHandler,
   type CoacceptLoop,
-  type CoThread,
-  type CoProcessContext,
+  type CoThreadApi,
+  type CoProcessApi,
   type SysError,
 } from '@comsg/capmachine';
 
@@ -42,10 +42,10 @@ export interface RunningService {
 
 /** Start serving on `thread` (default: the process's main thread); returns at once. */
 export function startService(
-  ctx: CoProcessContext,
+  ctx: CoProcessApi,
   handler: CoacceptHandler | CoacceptLoop,
   options: ServiceOptions = {},
-  thread: CoThread = ctx.thread,
+  thread: CoThreadApi = ctx.thread,
 ): E.Either<SysError, RunningService> {
   const bytes = options.bufferBytes ?? 4096;
   const accept = thread.cosetup(COSETUP_COACCEPT);
@@ -85,8 +85,8 @@ export interface WorkerSet {
  * `registerFirstAs` when given. Used by daemons' op pools and by user coservices alike.
  */
 export async function startWorkers(
-  ctx: CoProcessContext,
-  handlerFor: (thread: CoThread) => CoacceptHandler | CoacceptLoop,
+  ctx: CoProcessApi,
+  handlerFor: (thread: CoThreadApi) => CoacceptHandler | CoacceptLoop,
   options: { readonly count: number; readonly name: string; readonly registerFirstAs?: string; readonly bufferBytes?: number; readonly slow?: boolean; readonly inPlace?: boolean },
 ): Promise<E.Either<SysError, WorkerSet>> {
   const targets: Capability[] = [];

@@ -49,7 +49,11 @@ export {
 } from './address-space.js';
 export {
   loadProgram,
+  type AcceptSession,
   type AddressSpaceApi,
+  type CodeFactory,
+  type CodeModule,
+  type WaitpidOptions,
   type CoProcessApi,
   type CoThreadApi,
   type ProgramModule,
@@ -57,4 +61,5 @@ export {
   type SpawnOptions,
 } from './runtime-api.js';
 export { ThreadedAddressSpace, type ThreadedOptions } from './threads/kernel.js';
+export { HostAuthority } from './host-authority.js';
 export { createAddressSpace, type CreateOptions } from './create.js';

@@ -136,7 +136,9 @@ export interface CoProcessApi {
   readonly runtime: RuntimeKind;
   capvset(index: number, cap: Capability | undefined): E.Either<SysError, void>;
   malloc(bytes: number, perms?: number): E.Either<SysError, Capability>;
-  /** Start a co-process. The threads runtime starts programs by module only. */
+  /** coexecve: start a co-process that inherits this one's capv. */
+  coexecve(program: ProgramModule | Program, argv?: readonly string[]): CoProcessHandle;
+  /** Start a co-process with a new capv. The threads runtime starts programs by module only. */
   coexecvec(program: ProgramModule | Program, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle;
   waitpid(pid: number, options?: WaitpidOptions): Promise<E.Either<SysError, ExitStatus>>;
   /** `pid`'s exit status once it exits (kqueue NOTE_EXIT without blocking a thread). */

@@ -5,7 +5,7 @@
  * too) — and the answerback client.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { CAPV_ANSWERBACK_OP, CAPV_ANSWERBACK_SIZE, CAPV_HEADER_SIZE, cocall, readAnswerback, readCapvHeader, writeCapvHeader } from '@comsg/abi';
 
 export const CAPV_CODISCOVER = 2;
@@ -42,7 +42,7 @@ export {
  * for both the request and the reply.
  */
 export async function answerback(
-  thread: CoThread,
+  thread: CoThreadApi,
   m: CapMachine,
   target: Capability,
   scratch: Capability,

@@ -5,7 +5,7 @@
  * name in a namespace.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Capability, CoacceptHandler, CoProcessContext, SysError } from '@comsg/capmachine';
+import type { Capability, CoacceptHandler, CoProcessApi, SysError } from '@comsg/capmachine';
 import { codiscover as codiscoverOp, coprovide as coprovideOp, CoserviceFlag } from '@comsg/coprocd/protocol';
 import { coinsert } from '@comsg/namespaced/protocol';
 import { startWorkers } from '@comsg/abi';
@@ -50,7 +50,7 @@ export interface ProvideOptions {
  * Returns the coservice, its namespace entry, and `serve()` to park the calling thread.
  */
 export async function provideService(
-  ctx: CoProcessContext,
+  ctx: CoProcessApi,
   k: UkernThread,
   handler: CoacceptHandler,
   options: ProvideOptions,

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Capability, CoProcessContext, ErrnoName, ExitStatus, Program } from '@comsg/capmachine';
+import type { Capability, CoProcessApi, ErrnoName, ExitStatus, Program } from '@comsg/capmachine';
 import { CAPV_ANSWERBACK_OP, CAPV_HEADER_SIZE, readAnswerback, readHeader, writeAnswerback } from './capv.js';
 import { startService } from '@comsg/abi';
 
@@ -78,7 +78,7 @@ export function cotrace(child: Program, tracer: Tracer, argv?: readonly string[]
   const bytes = options.bufferBytes ?? 4096;
   return {
     name: 'cotrace',
-    main: async (ctx: CoProcessContext): Promise<number> => {
+    main: async (ctx: CoProcessApi): Promise<number> => {
       const m = ctx.machine;
       const original = ctx.capv;
       const proxied: Array<Capability | undefined> = [...original];
@@ -133,7 +133,7 @@ export function cotrace(child: Program, tracer: Tracer, argv?: readonly string[]
 }
 
 /** Wait for a child's exit from inside a co-process, parked in the scheduler. */
-export async function waitExit(ctx: CoProcessContext, exited: Promise<ExitStatus>): Promise<ExitStatus> {
+export async function waitExit(ctx: CoProcessApi, exited: Promise<ExitStatus>): Promise<ExitStatus> {
   let status: ExitStatus | undefined;
   void exited.then((s) => (status = s));
   await ctx.thread.park(exited);

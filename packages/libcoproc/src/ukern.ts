@@ -8,7 +8,7 @@
  * robin, so concurrent threads spread over a daemon's pool), as libcomsg's ukern_call does.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { COSETUP_COCALL, sysError, type Capability, type CoProcessContext, type CoThread, type SysError } from '@comsg/capmachine';
+import { COSETUP_COCALL, sysError, type Capability, type CoProcessApi, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, ukernCall, type AnyOpDecl, type ArgsOf, type CallError, type CallOptions, type ResultOf } from '@comsg/abi';
 import { COPROC_INIT_NAME } from '@comsg/coprocd';
 import { codiscover, codiscover2, coprocInit as coprocInitOp } from '@comsg/coprocd/protocol';
@@ -21,24 +21,24 @@ export interface CoprocInitOptions {
 
 /** A process's microkernel session. */
 export class Ukern {
-  readonly ctx: CoProcessContext;
+  readonly ctx: CoProcessApi;
   readonly root: Capability;
   readonly #boot: { COINSERT: Capability; COSELECT: Capability; CODISCOVER: Capability };
   /** Coservice handles found per op name (process-wide cache). */
   readonly #services = new Map<string, Capability>();
   /** Capabilities libraries cache per session (e.g. coport entries), by a key of their choice. */
   readonly cache = new Map<string, Capability>();
-  readonly #threads = new WeakMap<CoThread, UkernThread>();
+  readonly #threads = new WeakMap<CoThreadApi, UkernThread>();
 
   /** @internal use coprocInit */
-  constructor(ctx: CoProcessContext, root: Capability, boot: { COINSERT: Capability; COSELECT: Capability; CODISCOVER: Capability }) {
+  constructor(ctx: CoProcessApi, root: Capability, boot: { COINSERT: Capability; COSELECT: Capability; CODISCOVER: Capability }) {
     this.ctx = ctx;
     this.root = root;
     this.#boot = boot;
   }
 
   /** The session as seen from one thread (each thread caches its own worker targets). */
-  on(thread: CoThread = this.ctx.thread): E.Either<SysError, UkernThread> {
+  on(thread: CoThreadApi = this.ctx.thread): E.Either<SysError, UkernThread> {
     const known = this.#threads.get(thread);
     if (known !== undefined) return E.right(known);
     const setup = thread.cosetup(COSETUP_COCALL);
@@ -68,7 +68,7 @@ export class UkernThread {
   /** @internal */
   constructor(
     readonly session: Ukern,
-    readonly thread: CoThread,
+    readonly thread: CoThreadApi,
     readonly block: Capability,
     readonly targets: Map<string, Capability>,
   ) {}
@@ -126,7 +126,7 @@ export class UkernThread {
  * coproc_init: join the microkernel of this address space. Waits (bounded) for coprocd to
  * register COPROC_INIT; EAGAIN while it restarts is retried; ENXIO if it is down.
  */
-export async function coprocInit(ctx: CoProcessContext, options: CoprocInitOptions = {}): Promise<E.Either<SysError, UkernThread>> {
+export async function coprocInit(ctx: CoProcessApi, options: CoprocInitOptions = {}): Promise<E.Either<SysError, UkernThread>> {
   const timeout = options.timeoutMs ?? 5000;
   const start = ctx.now();
   const setup = ctx.thread.cosetup(COSETUP_COCALL);

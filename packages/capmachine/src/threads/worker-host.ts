@@ -420,6 +420,10 @@ export class ThreadCoProcessContext implements CoProcessApi {
     return this.#exitOf(pid, -1).then((s) => (E.isRight(s) ? s.right : new Promise<ExitStatus>(() => {})));
   }
 
+  coexecve(program: ProgramModule | Program, argv?: readonly string[]): CoProcessHandle {
+    return this.coexecvec(program, argv, this.#capv);
+  }
+
   coexecvec(program: ProgramModule | Program, argv: readonly string[] | undefined, capv: ReadonlyArray<Capability | undefined>): CoProcessHandle {
     if (capv.length > CAPV_SLOTS) throw new RangeError(`threads runtime: capv holds at most ${CAPV_SLOTS} slots`);
     if (!('module' in program)) {

@@ -1,11 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { sysError, type CoProcessContext } from '@comsg/capmachine';
+import { sysError, type CoProcessApi } from '@comsg/capmachine';
 import { bind, type OpBinding } from '@comsg/abi';
 import { CALLBACK_ARGS_MAX, ccbInstall } from '../protocol/events.js';
 import type { EventTable } from './state.js';
 
 /** ccb_install: both handles validated, argument bytes copied into coeventd's memory now. */
-export function serveCcbInstall(ctx: CoProcessContext, table: EventTable): OpBinding {
+export function serveCcbInstall(ctx: CoProcessApi, table: EventTable): OpBinding {
   return bind(ccbInstall, ({ func, coevent, args, len }) => {
     const f = table.openFunc(func);
     const ev = table.openEvent(coevent);

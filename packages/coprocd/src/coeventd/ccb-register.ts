@@ -1,11 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { sysError, type CoProcessContext } from '@comsg/capmachine';
+import { sysError, type CoProcessApi } from '@comsg/capmachine';
 import { bind, type OpBinding } from '@comsg/abi';
 import { ccbRegister } from '../protocol/events.js';
 import type { EventTable } from './state.js';
 
 /** ccb_register: a callback function = a sealed target plus flags, owned by its provider. */
-export function serveCcbRegister(ctx: CoProcessContext, table: EventTable): OpBinding {
+export function serveCcbRegister(ctx: CoProcessApi, table: EventTable): OpBinding {
   return bind(ccbRegister, ({ target, flags }, call) => {
     if (!target.sealed) return E.left(sysError('EINVAL', 'CCB_REGISTER', 'target must be a sealed switcher target'));
     if (call.callerPid < 0) return E.left(sysError('EOPNOTSUPP', 'CCB_REGISTER', 'caller cannot be identified'));

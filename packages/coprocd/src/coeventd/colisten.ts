@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { sysError, type CoProcessContext } from '@comsg/capmachine';
+import { sysError, type CoProcessApi } from '@comsg/capmachine';
 import { bind, type OpBinding } from '@comsg/abi';
 import { CoeventType, colisten } from '../protocol/events.js';
 import { fire } from './fire.js';
@@ -10,7 +10,7 @@ import type { EventTable } from './state.js';
  * confines monitoring to the address space. Listening twice returns the same event. A
  * watcher thread waits for the exit and then fires the callbacks in order.
  */
-export function serveColisten(ctx: CoProcessContext, table: EventTable): OpBinding {
+export function serveColisten(ctx: CoProcessApi, table: EventTable): OpBinding {
   return bind(colisten, ({ event, pid }, call) => {
     if (event !== CoeventType.PROCESS_DEATH) return E.left(sysError('EINVAL', 'COLISTEN', `unknown event type ${event}`));
     if (call.callerPid < 0) return E.left(sysError('EOPNOTSUPP', 'COLISTEN', 'caller cannot be identified'));

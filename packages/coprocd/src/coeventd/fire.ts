@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { COSETUP_COCALL, type CoProcessContext, type CoThread } from '@comsg/capmachine';
+import { COSETUP_COCALL, type CoProcessApi, type CoThreadApi } from '@comsg/capmachine';
 import { ARGS_SIZE, cocall } from '@comsg/abi';
 import type { DeathEvent, EventTable } from './state.js';
 
@@ -11,7 +11,7 @@ export const CALLBACK_TIMEOUT_MS = 2000;
  * is skipped; a failing one is reported and the rest still run — coeventd never exits over a
  * callback (comsg's did, taking the whole microkernel down).
  */
-export async function fire(ctx: CoProcessContext, th: CoThread, table: EventTable, ev: DeathEvent): Promise<void> {
+export async function fire(ctx: CoProcessApi, th: CoThreadApi, table: EventTable, ev: DeathEvent): Promise<void> {
   ev.state = 'firing';
   th.cosetup(COSETUP_COCALL);
   const reply = E.getOrElseW(() => undefined)(ctx.malloc(ARGS_SIZE));

@@ -1,6 +1,6 @@
 /** coeventd: the death-event compartment. */
 import * as E from 'fp-ts/lib/Either.js';
-import type { CoProcessContext, SysError } from '@comsg/capmachine';
+import type { CoProcessApi, SysError } from '@comsg/capmachine';
 import { startPool, type WorkerPool } from '@comsg/abi';
 import { serveCcbInstall } from './ccb-install.js';
 import { serveCcbRegister } from './ccb-register.js';
@@ -12,7 +12,7 @@ export interface RunningCoeventd {
   readonly pool: WorkerPool;
 }
 
-export async function startCoeventd(ctx: CoProcessContext, keys: CoeventdKeys, options: { workers?: number } = {}): Promise<E.Either<SysError, RunningCoeventd>> {
+export async function startCoeventd(ctx: CoProcessApi, keys: CoeventdKeys, options: { workers?: number } = {}): Promise<E.Either<SysError, RunningCoeventd>> {
   const table = new EventTable(ctx.machine, keys);
   const pool = await startPool(ctx, [serveColisten(ctx, table), serveCcbRegister(ctx, table), serveCcbInstall(ctx, table)], {
     name: 'coeventd',

@@ -12,7 +12,7 @@
  * stop. One daemon's failure never takes the others down (comsg killed everything).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { COSETUP_COCALL, sysError, type Capability, type CoProcessContext, type CoThread, type Program, type SysError } from '@comsg/capmachine';
+import { COSETUP_COCALL, sysError, type Capability, type CoProcessApi, type CoThreadApi, type Program, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, bind, opName, startPool, ukernCall, type AnyOpDecl } from '@comsg/abi';
 import { ipcdOps } from '@comsg/ipcd/protocol';
 import { codelete, coinsert, nsdOps } from '@comsg/namespaced/protocol';
@@ -64,7 +64,7 @@ export const COPROC_INIT_NAME = 'COPROC_INIT';
 export function coprocdProgram(config: CoprocdConfig, status: Record<CoreDaemon, DaemonStatus>): Program {
   return {
     name: 'coprocd',
-    main: async (ctx: CoProcessContext) => {
+    main: async (ctx: CoProcessApi) => {
       const m = ctx.machine;
       const fail = (why: string): number => {
         config.onEvent({ kind: 'boot-failed', why });
@@ -102,7 +102,7 @@ export function coprocdProgram(config: CoprocdConfig, status: Record<CoreDaemon,
         status[name].report = undefined;
       };
 
-      const waitReport = async (name: CoreDaemon, thread: CoThread): Promise<boolean> => {
+      const waitReport = async (name: CoreDaemon, thread: CoThreadApi): Promise<boolean> => {
         const start = ctx.now();
         while (status[name].report === undefined) {
           if (ctx.now() - start > config.bootTimeoutMs) return false;
@@ -117,7 +117,7 @@ export function coprocdProgram(config: CoprocdConfig, status: Record<CoreDaemon,
       };
 
       /** A thread's own identity and argument block: calls are always made as the running thread. */
-      type Caller = { readonly thread: CoThread; readonly block: Capability };
+      type Caller = { readonly thread: CoThreadApi; readonly block: Capability };
       const main: Caller = { thread: ctx.thread, block };
 
       /** Publish every op of `name` as a COSERVICE in the root namespace (replacing old entries). */

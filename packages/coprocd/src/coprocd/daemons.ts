@@ -4,7 +4,7 @@
  * starts its worker pool, and reports the pool to coprocd with BOOT_REPORT.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { COSETUP_COCALL, Perm, type Capability, type CoProcessContext, type Program, type SysError } from '@comsg/capmachine';
+import { COSETUP_COCALL, Perm, type Capability, type CoProcessApi, type Program, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, ukernCall, type WorkerPool } from '@comsg/abi';
 import { startIpcd, type RunningIpcd } from '@comsg/ipcd';
 import { startNsd, type RunningNsd } from '@comsg/namespaced';
@@ -24,14 +24,14 @@ export interface DaemonKeys {
 }
 
 /** A read-only capability to an array holding the pool's targets (for COPROVIDE). */
-function publishTargets(ctx: CoProcessContext, pool: WorkerPool): E.Either<SysError, Capability> {
+function publishTargets(ctx: CoProcessApi, pool: WorkerPool): E.Either<SysError, Capability> {
   return E.map((arr: Capability) => {
     pool.targets.forEach((t, i) => ctx.machine.storeCap(arr, i * 16, t));
     return ctx.machine.andPerm(arr, Perm.LOAD | Perm.LOAD_CAP);
   })(ctx.malloc(pool.targets.length * 16));
 }
 
-async function report(ctx: CoProcessContext, daemon: DaemonName, pool: WorkerPool, root?: Capability): Promise<E.Either<SysError, void>> {
+async function report(ctx: CoProcessApi, daemon: DaemonName, pool: WorkerPool, root?: Capability): Promise<E.Either<SysError, void>> {
   const boot = ctx.capv[DCAPV.BOOT];
   if (boot === undefined) return E.left({ _tag: 'EINVAL', errno: 22, op: 'BOOT_REPORT', message: 'no bootstrap target in capv' });
   const workers = publishTargets(ctx, pool);
@@ -44,17 +44,17 @@ async function report(ctx: CoProcessContext, daemon: DaemonName, pool: WorkerPoo
   return E.map(() => undefined)(r);
 }
 
-function keysFrom(ctx: CoProcessContext): DaemonKeys | undefined {
+function keysFrom(ctx: CoProcessApi): DaemonKeys | undefined {
   const [types, tokensA, tokensB] = [ctx.capv[DCAPV.TYPES], ctx.capv[DCAPV.TOKENS_A], ctx.capv[DCAPV.TOKENS_B]];
   return types === undefined || tokensA === undefined || tokensB === undefined ? undefined : { types, tokensA, tokensB };
 }
 
 /** Run a started daemon until its process is ended. */
-async function serveForever(ctx: CoProcessContext): Promise<void> {
+async function serveForever(ctx: CoProcessApi): Promise<void> {
   await ctx.thread.park(new Promise(() => {}));
 }
 
-function daemonProgram(name: DaemonName, start: (ctx: CoProcessContext, keys: DaemonKeys) => Promise<E.Either<SysError, { pool: WorkerPool; root?: Capability }>>): Program {
+function daemonProgram(name: DaemonName, start: (ctx: CoProcessApi, keys: DaemonKeys) => Promise<E.Either<SysError, { pool: WorkerPool; root?: Capability }>>): Program {
   return {
     name,
     main: async (ctx) => {

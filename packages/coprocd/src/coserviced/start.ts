@@ -1,6 +1,6 @@
 /** coserviced: the coservice registry compartment. */
 import * as E from 'fp-ts/lib/Either.js';
-import type { CoProcessContext, SysError } from '@comsg/capmachine';
+import type { CoProcessApi, SysError } from '@comsg/capmachine';
 import { startPool, type WorkerPool } from '@comsg/abi';
 import { serveCodiscover } from './codiscover.js';
 import { serveCodiscover2 } from './codiscover2.js';
@@ -14,7 +14,7 @@ export interface RunningCoserviced {
 }
 
 export async function startCoserviced(
-  ctx: CoProcessContext,
+  ctx: CoProcessApi,
   keys: CoservicedKeys,
   options: { limits?: { endpoints: number; services: number }; workers?: number } = {},
 ): Promise<E.Either<SysError, RunningCoserviced>> {

@@ -6,7 +6,7 @@
  * return a Promise and always carry a timeout (negative = no limit).
  */
 import type * as E from 'fp-ts/lib/Either.js';
-import type { Capability, CoThread, SysError } from '@comsg/capmachine';
+import type { Capability, CoThreadApi, SysError } from '@comsg/capmachine';
 
 export interface PollRequestEntry {
   readonly port: Capability;
@@ -15,11 +15,11 @@ export interface PollRequestEntry {
 }
 
 export type EntryRequest =
-  | { readonly op: 'send'; readonly buf: Capability; readonly len: number; readonly thread: CoThread }
-  | { readonly op: 'recv'; readonly buf: Capability; readonly len: number; readonly thread: CoThread }
-  | { readonly op: 'sendWait'; readonly buf: Capability; readonly len: number; readonly thread: CoThread; readonly timeoutMs: number }
-  | { readonly op: 'recvWait'; readonly buf: Capability; readonly len: number; readonly thread: CoThread; readonly timeoutMs: number }
-  | { readonly op: 'poll'; readonly entries: readonly PollRequestEntry[]; readonly thread: CoThread; readonly timeoutMs: number }
+  | { readonly op: 'send'; readonly buf: Capability; readonly len: number; readonly thread: CoThreadApi }
+  | { readonly op: 'recv'; readonly buf: Capability; readonly len: number; readonly thread: CoThreadApi }
+  | { readonly op: 'sendWait'; readonly buf: Capability; readonly len: number; readonly thread: CoThreadApi; readonly timeoutMs: number }
+  | { readonly op: 'recvWait'; readonly buf: Capability; readonly len: number; readonly thread: CoThreadApi; readonly timeoutMs: number }
+  | { readonly op: 'poll'; readonly entries: readonly PollRequestEntry[]; readonly thread: CoThreadApi; readonly timeoutMs: number }
   | { readonly op: 'restrict'; readonly rights: number }
   | { readonly op: 'info' };
 

@@ -4,7 +4,7 @@
  * and bounded to its message; freeing — explicit, on close, or when the receiver exits —
  * revokes it before the memory is reused (fixes §8.16: no leaks, no dangling reads).
  */
-import type { Capability, CapMachine, CoThread } from '@comsg/capmachine';
+import type { Capability, CapMachine, CoThreadApi } from '@comsg/capmachine';
 import { PollEvent } from '../protocol/types.js';
 import type { Allocation, Arena } from './arena.js';
 import { Rec, publish, updateEvents } from './port-record.js';
@@ -49,7 +49,7 @@ export class CarrierState {
   }
 
   /** Record the new queue length and the IN/OUT events it implies, and wake waiters. */
-  sync(thread: CoThread, port: PortSlot, add = 0, remove = 0): void {
+  sync(thread: CoThreadApi, port: PortSlot, add = 0, remove = 0): void {
     const m = this.machine;
     const q = this.of(port).queue.length;
     m.storeI32(port.rec, Rec.LENGTH, q);

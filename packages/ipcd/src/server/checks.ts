@@ -1,6 +1,6 @@
 /** Argument checks and the timed retry loop shared by the client-side coport code (the CInvoke validator of §3.9). */
 import * as E from 'fp-ts/lib/Either.js';
-import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { Rec } from './port-record.js';
 
 /**
@@ -42,7 +42,7 @@ export function remaining(now: number, due: number): number | undefined {
  */
 export async function retrying(
   m: CapMachine,
-  thread: CoThread,
+  thread: CoThreadApi,
   rec: Capability,
   op: string,
   timeoutMs: number,

@@ -5,13 +5,13 @@
  * After close, senders get EPIPE and receivers drain what is left, then get EPIPE.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Perm, sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { Perm, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { CoportRight, PollEvent } from '../protocol/types.js';
 import { checkBuffer, guarded } from './checks.js';
 import { Rec, Status, acquire, publish, release, updateEvents } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
-export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
   const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
   if (bad !== undefined) return E.left(bad);
@@ -39,7 +39,7 @@ export function channelSend(m: CapMachine, thread: CoThread, port: ResolvedPort,
   return r;
 }
 
-export function channelRecv(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'corecv', 'handle lacks RECV'));
   const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
   if (bad !== undefined) return E.left(bad);
@@ -73,7 +73,7 @@ export function channelRecv(m: CapMachine, thread: CoThread, port: ResolvedPort,
 }
 
 /** A refused operation raises its error event (WERR/RERR) for pollers, once. */
-function refused(m: CapMachine, thread: CoThread, rec: Capability, event: number, error: SysError): E.Either<SysError, never> {
+function refused(m: CapMachine, thread: CoThreadApi, rec: Capability, event: number, error: SysError): E.Either<SysError, never> {
   if ((m.loadI32(rec, Rec.EVENTS) & event) === 0) {
     updateEvents(m, rec, event, 0);
     publish(m, thread, rec);

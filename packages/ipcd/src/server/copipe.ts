@@ -5,14 +5,14 @@
  * (fixes §8.17). Status: OPEN → (receiver) READY → (sender) BUSY → DONE → (receiver) OPEN.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Perm, errnoName, sysError, type Capability, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { Perm, errnoName, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
 import { Rec, Status, acquire, clearBuf, publish, release } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 /** Non-blocking send: succeeds only if a receiver is waiting right now (else EAGAIN). */
-export function pipeSend(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+export function pipeSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
   const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
   if (bad !== undefined) return E.left(bad);
@@ -34,7 +34,7 @@ export function pipeSend(m: CapMachine, thread: CoThread, port: ResolvedPort, bu
   return r;
 }
 
-export async function pipeSendWait(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
   const first = pipeSend(m, thread, port, buf, len);
   if (E.isRight(first) || first.left._tag !== 'EAGAIN') return first;
   const rec = port.rec;
@@ -59,7 +59,7 @@ export async function pipeSendWait(m: CapMachine, thread: CoThread, port: Resolv
  * sender. Returns the bytes written. A timeout withdraws the buffer (ETIMEDOUT) unless a
  * sender already claimed it, in which case the receive completes.
  */
-export async function pipeRecvWait(m: CapMachine, thread: CoThread, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
   if ((port.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'corecv', 'handle lacks RECV'));
   const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
   if (bad !== undefined) return E.left(bad);
@@ -107,7 +107,7 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThread, port: Resolv
 }
 
 /** Withdraw a published buffer no sender has claimed; false if one holds it right now. */
-function cancel(m: CapMachine, thread: CoThread, rec: Capability): boolean {
+function cancel(m: CapMachine, thread: CoThreadApi, rec: Capability): boolean {
   if (!acquire(m, rec, Status.READY)) return false;
   clearBuf(m, rec);
   release(m, rec, Status.OPEN);
@@ -115,7 +115,7 @@ function cancel(m: CapMachine, thread: CoThread, rec: Capability): boolean {
   return true;
 }
 
-function collect(m: CapMachine, thread: CoThread, rec: Capability): E.Either<SysError, number> {
+function collect(m: CapMachine, thread: CoThreadApi, rec: Capability): E.Either<SysError, number> {
   const n = m.loadI32(rec, Rec.RESULT);
   clearBuf(m, rec);
   m.storeI32(rec, Rec.RESULT, 0);

@@ -5,7 +5,7 @@
  * poller (fixes §3.8's bugs). A handle to a port that no longer exists reports CLOSED.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Capability, sysError, type CapMachine, type CoThread, type SysError } from '@comsg/capmachine';
+import { Capability, sysError, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import type { PollRequestEntry } from '../protocol/entry.js';
 import { ALL_EVENTS, PollEvent, type CoportTypeName } from '../protocol/types.js';
 import { deadline, remaining } from './checks.js';
@@ -37,7 +37,7 @@ export function resolveAny(tables: readonly PortTable[], handle: unknown): { tab
 export async function copoll(
   m: CapMachine,
   tables: readonly PortTable[],
-  thread: CoThread,
+  thread: CoThreadApi,
   entries: readonly PollRequestEntry[],
   timeoutMs: number,
 ): Promise<E.Either<SysError, number[]>> {

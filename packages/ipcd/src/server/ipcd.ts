@@ -6,16 +6,11 @@
  * thread. Only ipcd holds the sealing keys, so neither entries nor handles can be forged.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { CoThread, sysError, type Capability, type CapMachine, type CoProcessContext, type EntryCode, type SysError } from '@comsg/capmachine';
-import { TokenMint } from '@comsg/abi';
-import type { EntryRequest, PortInfo } from '../protocol/entry.js';
-import { ALL_RIGHTS, COPORT_TYPES, DEFAULT_IPCD_LIMITS, PollEvent, type CoportTypeName, type IpcdLimits } from '../protocol/types.js';
+import { Perm, sysError, type Capability, type CapMachine, type CoProcessApi, type CoThreadApi, type SysError } from '@comsg/capmachine';
+import { COPORT_TYPES, DEFAULT_IPCD_LIMITS, PollEvent, type CoportTypeName, type IpcdLimits } from '../protocol/types.js';
 import { Arena } from './arena.js';
 import { CarrierState } from './carrier.js';
-import { retrying } from './checks.js';
-import { channelRecv, channelSend } from './cochannel.js';
-import { currentEvents, copoll } from './copoll.js';
-import { pipeRecvWait, pipeSend, pipeSendWait } from './copipe.js';
+import { ENTRY_PARAMS_BYTES, coportEntries, entryCodeModule, portTables, writeEntryParams } from './entry-code.js';
 import { Rec, Status, acquire, publish, updateEvents } from './port-record.js';
 import { PortTable, type PortSlot } from './port-table.js';
 
@@ -55,24 +50,21 @@ export class Ipcd {
     this.entries = entries;
   }
 
-  static create(ctx: CoProcessContext, keys: IpcdKeys, limits: Partial<IpcdLimits> = {}, exempt: (pid: number) => boolean = () => false): E.Either<SysError, Ipcd> {
+  static create(ctx: CoProcessApi, keys: IpcdKeys, limits: Partial<IpcdLimits> = {}, exempt: (pid: number) => boolean = () => false): E.Either<SysError, Ipcd> {
     const lim: IpcdLimits = { ...DEFAULT_IPCD_LIMITS, ...limits };
     const m = ctx.machine;
     const records = ctx.malloc(PortTable.recordBytes(lim.portsPerType) * COPORT_TYPES.length);
     if (E.isLeft(records)) return records;
     const arenaCap = ctx.malloc(lim.arenaBytes);
     if (E.isLeft(arenaCap)) return arenaCap;
-    const mints = TokenMint.family(m, keys.types, keys.tokens, COPORT_TYPES.length);
-    const per = BigInt(PortTable.recordBytes(lim.portsPerType));
-    const tables = Object.fromEntries(
-      COPORT_TYPES.map((type, i) => [type, new PortTable(m, type, m.restrict(records.right, per * BigInt(i), per), mints[i]!, lim.portsPerType)]),
-    ) as Record<CoportTypeName, PortTable>;
+    const tables = portTables(m, keys.types, keys.tokens, records.right, lim.portsPerType);
     const arena = new Arena(m, arenaCap.right);
     const carrier = new CarrierState(m, arena, lim.queueDepth, (pid, then) => void ctx.exitOf(pid)?.then(then));
-    const all = Object.values(tables);
-    const code = ctx.loadCode(
-      Object.fromEntries(COPORT_TYPES.map((type) => [type, entryCode(m, tables[type], all)])) as Record<CoportTypeName, EntryCode>,
-    );
+    // The entries' code needs only ipcd memory: the records, and the keys to read and mint handles.
+    const params = ctx.malloc(ENTRY_PARAMS_BYTES);
+    if (E.isLeft(params)) return params;
+    writeEntryParams(m, params.right, { types: keys.types, tokens: keys.tokens, records: records.right, portsPerType: lim.portsPerType });
+    const code = ctx.loadCode({ module: entryCodeModule(), export: 'coportEntries', names: COPORT_TYPES, params: m.andPerm(params.right, Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP) }, coportEntries);
     if (E.isLeft(code)) return code;
     const entries = Object.fromEntries(COPORT_TYPES.map((type) => [type, tables[type].mint.seal(code.right[type])])) as Record<CoportTypeName, Capability>;
     return E.right(new Ipcd(m, lim, exempt, tables, arena, carrier, entries));
@@ -93,7 +85,7 @@ export class Ipcd {
   }
 
   /** Mark a port closed: no more sends, every waiter wakes; received carrier messages are freed. */
-  close(thread: CoThread, table: PortTable, port: PortSlot): void {
+  close(thread: CoThreadApi, table: PortTable, port: PortSlot): void {
     const m = this.machine;
     port.closed = true;
     m.storeI32(port.rec, Rec.CLOSED, 1);
@@ -111,7 +103,7 @@ export class Ipcd {
    * Release closed ports nobody can still use: drained channels, idle pipes, carriers with no
    * queued or outstanding messages. Their slots move to the next generation.
    */
-  reclaim(thread: CoThread, table: PortTable): number {
+  reclaim(thread: CoThreadApi, table: PortTable): number {
     const m = this.machine;
     let freed = 0;
     for (const port of [...table.slots.values()]) {
@@ -187,66 +179,5 @@ export class Ipcd {
       portsPerProcess: this.limits.portsPerProcess,
     };
   }
-}
-
-/** The code behind one type's entry: validate the request, then run the operation. */
-function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): EntryCode {
-  const eopnotsupp = (op: string) => E.left(sysError('EOPNOTSUPP', op, `${table.type} does not support ${op} through its entry`));
-  return (_pcc, data, arg) => {
-    const req = arg as EntryRequest;
-    if (typeof req !== 'object' || req === null || typeof req.op !== 'string') return E.left(sysError('EINVAL', 'coport', 'malformed request'));
-    const needsThread = req.op !== 'restrict' && req.op !== 'info';
-    if (needsThread && !((req as { thread?: unknown }).thread instanceof CoThread)) return wrap(req.op, E.left(sysError('EINVAL', req.op, 'request needs the calling thread')));
-    const resolved = table.resolve(table.mint.decode(data));
-    if (resolved === 'invalid') return wrap(req.op, E.left(sysError('EINVAL', req.op, 'not a coport handle')));
-    if (resolved === 'stale') return wrap(req.op, E.left(sysError('EPIPE', req.op, 'coport was closed')));
-    const port = resolved;
-    const timeout = (t: unknown): number => (typeof t === 'number' && !Number.isNaN(t) ? t : -1);
-    switch (req.op) {
-      case 'send':
-        return table.type === 'COCHANNEL' ? channelSend(m, req.thread, port, req.buf, req.len) : table.type === 'COPIPE' ? pipeSend(m, req.thread, port, req.buf, req.len) : eopnotsupp('send');
-      case 'recv':
-        return table.type === 'COCHANNEL'
-          ? channelRecv(m, req.thread, port, req.buf, req.len)
-          : table.type === 'COPIPE'
-            ? E.left(sysError('EAGAIN', 'corecv', 'a COPIPE receive waits for a sender: use a waiting receive'))
-            : eopnotsupp('recv');
-      case 'sendWait':
-        if (table.type === 'COCHANNEL') return retrying(m, req.thread, port.rec, 'cosend', timeout(req.timeoutMs), () => channelSend(m, req.thread, port, req.buf, req.len));
-        if (table.type === 'COPIPE') return pipeSendWait(m, req.thread, port, req.buf, req.len, timeout(req.timeoutMs));
-        return Promise.resolve(eopnotsupp('sendWait'));
-      case 'recvWait':
-        if (table.type === 'COCHANNEL') return retrying(m, req.thread, port.rec, 'corecv', timeout(req.timeoutMs), () => channelRecv(m, req.thread, port, req.buf, req.len));
-        if (table.type === 'COPIPE') return pipeRecvWait(m, req.thread, port, req.buf, req.len, timeout(req.timeoutMs));
-        return Promise.resolve(eopnotsupp('recvWait'));
-      case 'poll':
-        return copoll(m, all, req.thread, req.entries, timeout(req.timeoutMs));
-      case 'restrict': {
-        if (typeof req.rights !== 'number' || !Number.isInteger(req.rights) || (req.rights & ~ALL_RIGHTS) !== 0) {
-          return E.left(sysError('EINVAL', 'corestrict', 'rights must be a subset of RECV|SEND|CLOSE'));
-        }
-        const perms = (port.rights & ~ALL_RIGHTS) | (port.rights & req.rights);
-        return E.right(table.mint.mint(port.slot, port.gen, perms));
-      }
-      case 'info': {
-        const info: PortInfo = {
-          type: table.type,
-          rights: port.rights & ALL_RIGHTS,
-          closed: m.loadI32(port.rec, Rec.CLOSED) !== 0,
-          events: currentEvents(m, table.type, port.rec),
-          length: m.loadI32(port.rec, Rec.LENGTH),
-          capacity: m.loadI32(port.rec, Rec.CAPACITY),
-        };
-        return E.right(info);
-      }
-      default:
-        return E.left(sysError('EINVAL', 'coport', `unknown request ${String((req as { op: unknown }).op)}`));
-    }
-  };
-}
-
-/** Waiting requests answer with a promise even when they fail validation. */
-function wrap(op: string, r: E.Either<SysError, never>): unknown {
-  return op === 'sendWait' || op === 'recvWait' || op === 'poll' ? Promise.resolve(r) : r;
 }
 

@@ -5,7 +5,7 @@
  *
  * SEQ is the futex word: every state change bumps it and wakes its waiters, who re-check.
  */
-import type { Capability, CapMachine, CoThread } from '@comsg/capmachine';
+import type { Capability, CapMachine, CoThreadApi } from '@comsg/capmachine';
 
 export const RECORD_BYTES = 64;
 export const Rec = {
@@ -34,7 +34,7 @@ export const Rec = {
 export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
 
 /** Publish a change: bump SEQ and wake everyone waiting on it. */
-export function publish(m: CapMachine, thread: CoThread, rec: Capability): void {
+export function publish(m: CapMachine, thread: CoThreadApi, rec: Capability): void {
   m.storeI32(rec, Rec.SEQ, (m.loadI32(rec, Rec.SEQ) + 1) | 0);
   thread.futexWake(rec, Rec.SEQ);
 }

@@ -1,6 +1,6 @@
 /** ipcd: the coport daemon. `startIpcd` runs inside a co-process and starts its worker pool. */
 import * as E from 'fp-ts/lib/Either.js';
-import type { CoProcessContext, SysError } from '@comsg/capmachine';
+import type { CoProcessApi, SysError } from '@comsg/capmachine';
 import { startPool, type WorkerPool } from '@comsg/abi';
 import type { IpcdLimits } from '../protocol/types.js';
 import { serveCoclose } from './coclose.js';
@@ -24,7 +24,7 @@ export interface RunningIpcd {
   readonly pool: WorkerPool;
 }
 
-export async function startIpcd(ctx: CoProcessContext, keys: IpcdKeys, options: IpcdOptions = {}): Promise<E.Either<SysError, RunningIpcd>> {
+export async function startIpcd(ctx: CoProcessApi, keys: IpcdKeys, options: IpcdOptions = {}): Promise<E.Either<SysError, RunningIpcd>> {
   const ipcd = Ipcd.create(ctx, keys, options.limits, options.exempt);
   if (E.isLeft(ipcd)) return ipcd;
   const i = ipcd.right;

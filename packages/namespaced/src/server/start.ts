@@ -3,7 +3,7 @@
  * the root namespace "coproc" and starts a worker pool serving the six namespace ops.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Capability, CoProcessContext, SysError } from '@comsg/capmachine';
+import type { Capability, CoProcessApi, SysError } from '@comsg/capmachine';
 import { startPool, type WorkerPool } from '@comsg/abi';
 import { NsRight } from '../protocol/types.js';
 import { serveCocreate } from './cocreate.js';
@@ -32,7 +32,7 @@ export interface RunningNsd {
   readonly root: Capability;
 }
 
-export async function startNsd(ctx: CoProcessContext, keys: NsdKeys, options: NsdOptions = {}): Promise<E.Either<SysError, RunningNsd>> {
+export async function startNsd(ctx: CoProcessApi, keys: NsdKeys, options: NsdOptions = {}): Promise<E.Either<SysError, RunningNsd>> {
   const table = new NamespaceTable(ctx.machine, keys, options.limits, options.quota, options.exempt);
   const bindings = [serveCocreate(table), serveCodrop(table), serveCoinsert(table), serveCoselect(table), serveCoupdate(table), serveCodelete(table)];
   const pool = await startPool(ctx, bindings, {
