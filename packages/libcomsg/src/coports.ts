@@ -45,8 +45,20 @@ async function entryOfType(k: UkernThread, type: CoportTypeName): Promise<E.Eith
   if (cached !== undefined) return E.right(cached);
   const r = await k.call(coportEntry, { type });
   if (E.isLeft(r)) return r;
-  k.session.cache.set(entryKey(type), r.right.entry);
-  return E.right(r.right.entry);
+  const linked = await rememberEntry(k, type, r.right.entry);
+  return E.map(() => r.right.entry)(linked);
+}
+
+/**
+ * Link a type's entry into this co-process (its code must be runnable on our thread before
+ * the first CInvoke: a no-op inline, a module import on a threads worker) and cache it.
+ */
+async function rememberEntry(k: UkernThread, type: CoportTypeName, entry: Capability): Promise<E.Either<ComsgError, void>> {
+  if (k.session.cache.get(entryKey(type)) === entry) return E.right(undefined);
+  const linked = await k.session.ctx.linkCode(entry);
+  if (E.isLeft(linked)) return linked;
+  k.session.cache.set(entryKey(type), entry);
+  return E.right(undefined);
 }
 
 /** A port's type and entry, recognised by its otype (entries share their type's otype). */
@@ -96,8 +108,8 @@ export async function openCoport(k: UkernThread, type: CoportTypeName, options: 
   if (!Number.isInteger(capacity) || capacity < 0) return E.left(sysError('EINVAL', 'coopen', 'capacity must be a non-negative integer'));
   const r = await k.call(coopenOp, { type, capacity });
   if (E.isLeft(r)) return r;
-  k.session.cache.set(entryKey(type), r.right.entry);
-  return E.right(r.right.port);
+  const linked = await rememberEntry(k, type, r.right.entry);
+  return E.map(() => r.right.port)(linked);
 }
 
 /**

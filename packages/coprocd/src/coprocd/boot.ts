@@ -4,13 +4,16 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
-import { sysError, type AddressSpace, type SysError } from '@comsg/capmachine';
+import { AddressSpace, Perm, sysError, type AddressSpaceApi, type CoProcessHandle, type SysError } from '@comsg/capmachine';
 import type { IpcdOptions, IpcdStats, RunningIpcd } from '@comsg/ipcd';
 import { snapshotNamespaces, type NsdOptions, type NsView, type RunningNsd } from '@comsg/namespaced';
 import { TOKEN_SPACE_BYTES, type PoolStats } from '@comsg/abi';
 import type { RunningCoeventd } from '../coeventd/start.js';
 import type { RunningCoserviced } from '../coserviced/start.js';
-import { CORE_DAEMONS, coprocdProgram, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
+import { CORE_DAEMONS, coprocdProgram, freshStatus, type CoprocdConfig, type CoreDaemon, type DaemonStatus, type FailurePolicy, type MicrokernelEvent } from './coprocd.js';
+import { EVENT_PAGE_BYTES, EVENT_PAGE_SEQ, readEvents } from './event-page.js';
+import { fillKeyRing, keyRingBytes } from './key-ring.js';
+import { microkernelModule, type ModuleBootConfig } from './modules.js';
 import { daemonPrograms, type DaemonKeys } from './daemons.js';
 
 export interface MicrokernelOptions {
@@ -66,18 +69,60 @@ export interface MicrokernelView {
 
 const DEFAULT_POLICIES: Record<CoreDaemon, FailurePolicy> = { nsd: 'stop', coserviced: 'restart', coeventd: 'restart', ipcd: 'restart' };
 
-export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions = {}): Microkernel {
+export function bootMicrokernel(space: AddressSpaceApi, options: MicrokernelOptions = {}): Microkernel {
   const events = new EventEmitter<MicrokernelEvents>();
   const log: MicrokernelEvent[] = [];
   let settle!: (r: E.Either<SysError, void>) => void;
   const ready = new Promise<E.Either<SysError, void>>((r) => (settle = r));
-  const fresh = (): DaemonStatus => ({ pid: -1, state: 'starting', restarts: 0, report: undefined, entries: [] });
-  const status: Record<CoreDaemon, DaemonStatus> = { nsd: fresh(), coserviced: fresh(), coeventd: fresh(), ipcd: fresh() };
+  const status = freshStatus();
+  const onEvent = (e: MicrokernelEvent): void => {
+    log.push(e);
+    events.emit('event', e);
+    if (e.kind === 'ready') settle(E.right(undefined));
+    if (e.kind === 'boot-failed') settle(E.left(sysError('ENXIO', 'boot', e.why)));
+  };
   const mintKeys = (daemon: CoreDaemon): DaemonKeys => ({
     types: space.mintTypes(daemon === 'nsd' ? 16 : daemon === 'ipcd' ? 3 : 2),
     tokensA: space.mintTokenSpace(TOKEN_SPACE_BYTES),
     tokensB: space.mintTokenSpace(TOKEN_SPACE_BYTES),
   });
+  const settings = { policies: { ...DEFAULT_POLICIES, ...options.policies }, maxRestarts: options.maxRestarts ?? 3, bootTimeoutMs: options.bootTimeoutMs ?? 5000 };
+  const booted = space instanceof AddressSpace ? bootInline(space, options, settings, mintKeys, onEvent, status) : bootByModule(space, options, settings, mintKeys, onEvent, status);
+  void booted.handle.exited.then((s) => settle(E.left(sysError('ENXIO', 'boot', `coprocd exited (${s.reason}, ${s.code})`))));
+  return {
+    pid: booted.handle.pid,
+    ready,
+    events,
+    log,
+    status: () =>
+      Object.fromEntries(CORE_DAEMONS.map((n) => [n, { pid: status[n].pid, state: status[n].state, restarts: status[n].restarts }])) as ReturnType<
+        Microkernel['status']
+      >,
+    inspect: booted.inspect,
+    check: booted.check,
+  };
+}
+
+type Settings = Pick<CoprocdConfig, 'policies' | 'maxRestarts' | 'bootTimeoutMs'>;
+
+interface Booted {
+  readonly handle: CoProcessHandle;
+  readonly inspect: () => MicrokernelView;
+  readonly check: () => Record<CoreDaemon, string[]>;
+}
+
+/**
+ * Inline: coprocd and the daemons are closures on this thread, so the host hands coprocd
+ * callbacks (minting, events) and observes the daemons' tables directly (inspect, check).
+ */
+function bootInline(
+  space: AddressSpace,
+  options: MicrokernelOptions,
+  settings: Settings,
+  mintKeys: (d: CoreDaemon) => DaemonKeys,
+  onEvent: (e: MicrokernelEvent) => void,
+  status: Record<CoreDaemon, DaemonStatus>,
+): Booted {
   // The microkernel's own publishing is not charged to any quota.
   let coprocdPid = -1;
   const exempt = (pid: number): boolean => pid === coprocdPid;
@@ -91,30 +136,15 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
         ipcd: { ...options.ipcd, exempt },
         observe: { nsd: (r) => (running.nsd = r), ipcd: (r) => (running.ipcd = r), coserviced: (r) => (running.coserviced = r), coeventd: (r) => (running.coeventd = r) },
       }),
-      policies: { ...DEFAULT_POLICIES, ...options.policies },
-      maxRestarts: options.maxRestarts ?? 3,
-      bootTimeoutMs: options.bootTimeoutMs ?? 5000,
-      onEvent: (e) => {
-        log.push(e);
-        events.emit('event', e);
-        if (e.kind === 'ready') settle(E.right(undefined));
-        if (e.kind === 'boot-failed') settle(E.left(sysError('ENXIO', 'boot', e.why)));
-      },
+      ...settings,
+      onEvent,
     },
     status,
   );
   const handle = space.spawn(program, { name: 'coprocd' });
   coprocdPid = handle.pid;
-  void handle.exited.then((s) => settle(E.left(sysError('ENXIO', 'boot', `coprocd exited (${s.reason}, ${s.code})`))));
   return {
-    pid: handle.pid,
-    ready,
-    events,
-    log,
-    status: () =>
-      Object.fromEntries(CORE_DAEMONS.map((n) => [n, { pid: status[n].pid, state: status[n].state, restarts: status[n].restarts }])) as ReturnType<
-        Microkernel['status']
-      >,
+    handle,
     inspect: () => {
       const { nsd, ipcd } = running;
       return {
@@ -139,4 +169,73 @@ export function bootMicrokernel(space: AddressSpace, options: MicrokernelOptions
       ipcd: running.ipcd?.ipcd.check() ?? [],
     }),
   };
+}
+
+/**
+ * By module (the threads runtime: coprocd and each daemon on their own worker). Authority and
+ * events travel through memory instead of callbacks: the host mints every key set coprocd
+ * may need up front (key ring, capv[0]) and follows coprocd's events on a shared page
+ * (capv[1]). Daemon tables live in other workers' heaps, so they cannot be inspected from here.
+ */
+function bootByModule(
+  space: AddressSpaceApi,
+  options: MicrokernelOptions,
+  settings: Settings,
+  mintKeys: (d: CoreDaemon) => DaemonKeys,
+  onEvent: (e: MicrokernelEvent) => void,
+  status: Record<CoreDaemon, DaemonStatus>,
+): Booted {
+  const m = space.machine;
+  const instances = settings.maxRestarts + 1;
+  const ring = space.allocateShared(keyRingBytes(instances));
+  fillKeyRing(m, ring, instances, mintKeys);
+  const page = space.allocateShared(EVENT_PAGE_BYTES);
+  const config: ModuleBootConfig = { ...settings, ...(options.nsd === undefined ? {} : { nsd: options.nsd }), ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }) };
+  const handle = space.spawn(
+    { module: microkernelModule(), export: 'coprocd', name: 'coprocd' },
+    { name: 'coprocd', argv: ['coprocd', JSON.stringify(config)], capv: [m.andPerm(ring, Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP), page] },
+  );
+  let alive = true;
+  void handle.exited.then(() => (alive = false));
+  void (async () => {
+    let seen = 0;
+    while (alive) {
+      await space.waitWord(page, EVENT_PAGE_SEQ, seen, 250);
+      const got = readEvents(m, page, seen);
+      seen = got.seq;
+      for (const e of got.events) {
+        track(status, e);
+        onEvent(e);
+      }
+    }
+  })();
+  const unobservable = 'runs on its own worker: its tables are not observable from the host';
+  return {
+    handle,
+    inspect: () => ({ namespaces: undefined, nsd: undefined, ipcd: undefined, pools: {} }),
+    check: () => Object.fromEntries(CORE_DAEMONS.map((d) => [d, [`${d} ${unobservable}`]])) as Record<CoreDaemon, string[]>,
+  };
+}
+
+/** The host's copy of daemon status, kept from coprocd's events. */
+function track(status: Record<CoreDaemon, DaemonStatus>, e: MicrokernelEvent): void {
+  switch (e.kind) {
+    case 'started':
+      status[e.daemon].pid = e.pid;
+      status[e.daemon].state = 'running';
+      return;
+    case 'restarted':
+      status[e.daemon].pid = e.pid;
+      status[e.daemon].state = 'running';
+      status[e.daemon].restarts++;
+      return;
+    case 'exited':
+      status[e.daemon].state = 'restarting';
+      return;
+    case 'stopped':
+      status[e.daemon].state = 'stopped';
+      return;
+    default:
+      return;
+  }
 }

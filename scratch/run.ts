@@ -1,0 +1,12 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { createAddressSpace, bootMicrokernel } from '@comsg/libcoproc';
+const space = createAddressSpace({ runtime: 'threads' });
+const t0 = performance.now();
+const k = bootMicrokernel(space);
+k.events.on('event', (e) => console.log('event', JSON.stringify(e), Math.round(performance.now() - t0)));
+const r = await k.ready;
+console.log('ready', E.isRight(r) ? 'ok' : r.left.message, JSON.stringify(k.status()));
+const h = space.spawn({ module: new URL('./prog.ts', import.meta.url).href, name: 'prog' });
+console.log('exit', JSON.stringify(await h.exited));
+await space.shutdown();
+console.log('done', Math.round(performance.now() - t0));
