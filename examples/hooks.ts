@@ -3,12 +3,14 @@
  * each address space the example creates — right after creation (to attach a tracer) and once
  * its programs are done, before it shuts down (to list processes, capv and namespaces).
  */
-import type { AddressSpace, Microkernel } from '@comsg/libcoproc';
+import type { AddressSpaceApi, Microkernel, RuntimeKind } from '@comsg/libcoproc';
 
 export interface ExampleHooks {
   readonly print?: (line: string) => void;
-  readonly onSpace?: (space: AddressSpace) => void;
-  readonly beforeShutdown?: (space: AddressSpace, kernel: Microkernel | undefined) => Promise<void>;
+  /** Examples that run under either runtime honour it (default inline). */
+  readonly runtime?: RuntimeKind;
+  readonly onSpace?: (space: AddressSpaceApi) => void;
+  readonly beforeShutdown?: (space: AddressSpaceApi, kernel: Microkernel | undefined) => Promise<void>;
 }
 
 /** Accepts the older `(print)` form too. */

@@ -82,7 +82,8 @@ for (const runtime of ['inline', 'threads'] as const) {
     const run = start(rt);
     run.space.spawn(prog('capEcho'));
     const c = run.space.spawn(prog('capabilities'));
-    await finish(t, run, [c.exited]);
+    const [status] = await finish(t, run, [c.exited]);
+    t.like(status, { reason: 'returned', code: 0 }, String(status?.error));
     t.deepEqual(first(run, 'cap'), { n: 32, calleeSawTag: 1, written: 0xab, backTag: true, backLength: 16, sameBase: true }, run.lines.join('\n'));
     t.is(first(run, 'forged'), 0);
   });

@@ -35,6 +35,7 @@ export function serveCoopen(ipcd: Ipcd): OpBinding {
     }
     if (ring !== undefined) port.ring = { free: () => ipcd.arena.free(ring) };
     port.owner = call.callerPid;
+    ipcd.watchOwner(call.callerPid);
     return E.right({ port: table.handle(port, ALL_RIGHTS | Perm.CINVOKE), entry: ipcd.entries[type] });
   });
 }

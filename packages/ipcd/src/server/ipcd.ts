@@ -43,6 +43,8 @@ export class Ipcd {
     arena: Arena,
     carrier: CarrierState,
     entries: Record<CoportTypeName, Capability>,
+    /** Exit notification for owners (kqueue NOTE_EXIT) and the thread that handles it. */
+    readonly housekeeping: { readonly exitOf: (pid: number) => Promise<unknown> | undefined; readonly thread: CoThreadApi },
   ) {
     this.tables = tables;
     this.arena = arena;
@@ -67,7 +69,7 @@ export class Ipcd {
     const code = ctx.loadCode({ module: entryCodeModule(), export: 'coportEntries', names: COPORT_TYPES, params: m.andPerm(params.right, Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP) }, coportEntries);
     if (E.isLeft(code)) return code;
     const entries = Object.fromEntries(COPORT_TYPES.map((type) => [type, tables[type].mint.seal(code.right[type])])) as Record<CoportTypeName, Capability>;
-    return E.right(new Ipcd(m, lim, exempt, tables, arena, carrier, entries));
+    return E.right(new Ipcd(m, lim, exempt, tables, arena, carrier, entries, { exitOf: (pid) => ctx.exitOf(pid), thread: ctx.thread }));
   }
 
   /**
@@ -155,6 +157,35 @@ export class Ipcd {
     }
     if (this.arena.bytesInUse < 0) problems.push('arena: negative bytes in use');
     return problems;
+  }
+
+  readonly #watchedOwners = new Set<number>();
+
+  /**
+   * Close `pid`'s ports when it exits (whatever the runtime: a returned main, a fault, a
+   * killed worker), so nobody waits on a port whose owner is gone: waiters wake with CLOSED,
+   * senders get EPIPE, receivers drain what is left.
+   */
+  watchOwner(pid: number): void {
+    if (pid < 0 || this.#watchedOwners.has(pid)) return;
+    this.#watchedOwners.add(pid);
+    void this.housekeeping.exitOf(pid)?.then(() => {
+      this.#watchedOwners.delete(pid);
+      this.closeAllOf(pid);
+    });
+  }
+
+  /** Close every port `pid` opened that is still open. */
+  closeAllOf(pid: number): number {
+    let closed = 0;
+    for (const table of Object.values(this.tables)) {
+      for (const port of [...table.slots.values()]) {
+        if (port.owner !== pid || port.closed) continue;
+        this.close(this.housekeeping.thread, table, port);
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** True when `pid` may not open one more port. */
