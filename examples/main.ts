@@ -1,8 +1,9 @@
 /**
  * `npm start`: the capability-machine walkthrough, the clocks co-process demo, the
  * microkernel's named service, producer/consumer over each coport type, and coping.
- * `npm start -- --runtime threads` runs the runtime-neutral demo (coping) with every
- * co-process on its own worker thread.
+ * `npm start -- --runtime threads` runs the runtime-neutral demos (coping, and producer/
+ * consumer over each coport type with the microkernel booted) with every co-process on its
+ * own worker thread.
  */
 import { runClocksExample } from './clocks/main.js';
 import { copingArgs, runCoping } from './coping/main.js';
@@ -18,8 +19,10 @@ if (runtime === 'threads') {
   const fast = await runCoping({ runtime, count: 8 });
   console.log('\n### coping --slow (threads runtime): cocall_slow, routed through the kernel thread by postMessage\n');
   const slow = await runCoping({ runtime, count: 4, slow: true });
-  console.log('\n(The microkernel daemons — namespaces, coservices, coports — run on the inline runtime for now; see docs/DESIGN.md.)');
-  process.exitCode = fast + slow;
+  console.log('\n### producer-consumer (threads runtime): coprocd, nsd, coserviced, coeventd, ipcd, the producer and the consumer each on a worker\n');
+  let streams = 0;
+  for (const run of [runCochannel, runCopipe, runCocarrier]) streams += await run({ runtime });
+  process.exitCode = fast + slow + streams;
 } else {
   console.log('### capability machine walkthrough\n');
   await import('./walkthrough/main.js');

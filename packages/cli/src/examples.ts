@@ -2,13 +2,14 @@
  * The sample programs the CLI can run, loaded from the repository's examples/ directory (they
  * are TypeScript sources, so this needs the tsx loader the `comsg` bin starts with).
  */
-import type { AddressSpace, Microkernel } from '@comsg/libcoproc';
+import type { AddressSpaceApi, Microkernel, RuntimeKind } from '@comsg/libcoproc';
 
 /** The hooks every example accepts (examples/hooks.ts). */
 export interface ExampleHooks {
   readonly print?: (line: string) => void;
-  readonly onSpace?: (space: AddressSpace) => void;
-  readonly beforeShutdown?: (space: AddressSpace, kernel: Microkernel | undefined) => Promise<void>;
+  readonly runtime?: RuntimeKind;
+  readonly onSpace?: (space: AddressSpaceApi) => void;
+  readonly beforeShutdown?: (space: AddressSpaceApi, kernel: Microkernel | undefined) => Promise<void>;
 }
 
 export interface Example {
@@ -16,6 +17,8 @@ export interface Example {
   readonly summary: string;
   /** Boots the microkernel daemons (so `comsg ns` has something to show). */
   readonly microkernel: boolean;
+  /** Runtimes it runs under (examples whose programs are closures are inline only). */
+  readonly runtimes: readonly RuntimeKind[];
   run(hooks: ExampleHooks): Promise<number>;
 }
 
@@ -45,18 +48,19 @@ async function load(path: string, exportName: string): Promise<Runner> {
   return fn as Runner;
 }
 
-const example = (name: string, summary: string, microkernel: boolean, path: string, exportName: string): Example => ({
+const example = (name: string, summary: string, microkernel: boolean, path: string, exportName: string, runtimes: readonly RuntimeKind[] = ['inline']): Example => ({
   name,
   summary,
   microkernel,
+  runtimes,
   run: async (hooks) => (await load(path, exportName))(hooks),
 });
 
 export const EXAMPLES: readonly Example[] = [
   example('named-service', 'a coservice published in a namespace, discovered and called by two clients', true, 'named-service/main.ts', 'runNamedServiceExample'),
-  example('cochannel', 'producer/consumer over a COCHANNEL (byte ring in shared memory)', true, 'producer-consumer/cochannel.ts', 'runCochannel'),
-  example('copipe', 'producer/consumer over a COPIPE (synchronous rendezvous)', true, 'producer-consumer/copipe.ts', 'runCopipe'),
-  example('cocarrier', 'producer/consumer over a COCARRIER (messages copied by ipcd)', true, 'producer-consumer/cocarrier.ts', 'runCocarrier'),
+  example('cochannel', 'producer/consumer over a COCHANNEL (byte ring in shared memory)', true, 'producer-consumer/cochannel.ts', 'runCochannel', ['inline', 'threads']),
+  example('copipe', 'producer/consumer over a COPIPE (synchronous rendezvous)', true, 'producer-consumer/copipe.ts', 'runCopipe', ['inline', 'threads']),
+  example('cocarrier', 'producer/consumer over a COCARRIER (messages copied by ipcd)', true, 'producer-consumer/cocarrier.ts', 'runCocarrier', ['inline', 'threads']),
   example('clocks', 'a clock service reached through capv, plain, under cotrace(1), and listed by capv(1)', false, 'clocks/main.ts', 'runClocksExample'),
 ];
 

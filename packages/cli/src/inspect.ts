@@ -10,7 +10,7 @@ import {
   COSETUP_COCALL,
   DAEMON_CAPV_NAMES,
   answerback,
-  type AddressSpace,
+  AddressSpace,
   type Capability,
   type Microkernel,
   type MicrokernelView,
@@ -151,7 +151,9 @@ export async function inspectExample(example: Example, options: InspectOptions =
   const code = await example.run({
     print: options.print ?? ((line) => void output.push(line)),
     ...(options.onSpace === undefined ? {} : { onSpace: options.onSpace }),
-    beforeShutdown: async (space: AddressSpace, kernel: Microkernel | undefined) => {
+    beforeShutdown: async (space, kernel: Microkernel | undefined) => {
+      // Inspection reads the inline switcher's tables; the examples it runs are inline.
+      if (!(space instanceof AddressSpace)) return;
       // Listed before the inspector co-process (if any) exists.
       const processes = processRows(space);
       const status = kernel?.status();

@@ -52,10 +52,18 @@ test('comsg demo runs each coport demo to an agreeing checksum; --json carries t
   t.is(text.out.at(-1), '[cochannel] checksum OK');
 });
 
-test('comsg demo --runtime threads says the daemons are inline-only and exits 69', async (t) => {
-  const r = await cli('demo', 'copipe', '--runtime', 'threads');
+test('comsg demo copipe --runtime threads: the microkernel and both programs on worker threads agree', async (t) => {
+  const r = await cli('demo', 'copipe', '--runtime', 'threads', '--json');
+  t.is(r.code, Exit.OK, r.err.join('\n'));
+  const doc = json(r);
+  t.is(doc.runtime, 'threads');
+  t.true(doc.output.includes('[copipe] checksum OK'), doc.output.join('\n'));
+});
+
+test('comsg demo clocks --runtime threads: an inline-only example exits 69 with the reason', async (t) => {
+  const r = await cli('demo', 'clocks', '--runtime', 'threads');
   t.is(r.code, Exit.UNAVAILABLE);
-  t.regex(r.err.join('\n'), /threads runtime/);
+  t.regex(r.err.join('\n'), /inline runtime only/);
 });
 
 for (const runtime of ['inline', 'threads']) {

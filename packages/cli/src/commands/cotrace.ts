@@ -1,5 +1,6 @@
 /** comsg cotrace: run an example with every cocall traced and decoded. */
 import * as E from 'fp-ts/lib/Either.js';
+import { AddressSpace } from '@comsg/libcoproc';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson } from '../io.js';
 import { formatTrace, traceSpace, type TraceRecord } from '../trace.js';
@@ -29,7 +30,8 @@ export const cotrace: Command = {
     const code = await ex.right.run({
       print: json ? (l) => void output.push(l) : io.out,
       onSpace: (space) => {
-        space.switcher.tracer = traceSpace(space, (r) => (json ? records.push(r) : io.out(formatTrace(r))));
+        // The examples cotrace runs are inline: their switcher is on this thread.
+        if (space instanceof AddressSpace) space.switcher.tracer = traceSpace(space, (r) => (json ? records.push(r) : io.out(formatTrace(r))));
       },
     });
     if (json) printJson(io, { example: ex.right.name, code, output, calls: records });

@@ -11,9 +11,9 @@ export const demo: Command = {
   help: [
     'Runs the example (default: cochannel) and prints its transcript; the exit status is 0 when',
     'producer and consumer agree on message count, bytes and checksum.',
-    '  --runtime R   inline (default) or threads. The coport demos need the microkernel daemons,',
-    '                which run on the inline runtime only for now; `comsg coping --runtime threads`',
-    '                shows the threads runtime.',
+    '  --runtime R   inline (default) or threads: every co-process — coprocd, each daemon, the',
+    '                producer and the consumer — on its own worker thread over one shared memory.',
+    '                The coport demos run under both; named-service and clocks are inline only.',
     '  --json        {example, runtime, code, output[]} instead of the transcript',
   ],
   options: { ...COMMON_OPTIONS, runtime: { type: 'string', default: 'inline' } },
@@ -23,13 +23,13 @@ export const demo: Command = {
     if (E.isLeft(ex)) return io.err(`comsg demo: ${ex.left}`), Exit.USAGE;
     const runtime = values['runtime'];
     if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg demo: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
-    if (runtime === 'threads') {
-      io.err(`comsg demo: ${ex.right.name} needs the microkernel daemons, which do not run on the threads runtime yet (try: comsg coping --runtime threads)`);
+    if (runtime === 'threads' && !ex.right.runtimes.includes('threads')) {
+      io.err(`comsg demo: ${ex.right.name} runs on the inline runtime only (its programs are closures); the coport demos run under --runtime threads`);
       return Exit.UNAVAILABLE;
     }
     const output: string[] = [];
     const json = values['json'] === true;
-    const code = await ex.right.run({ print: json ? (l) => void output.push(l) : io.out });
+    const code = await ex.right.run({ runtime, print: json ? (l) => void output.push(l) : io.out });
     if (json) printJson(io, { example: ex.right.name, runtime, code, output });
     return code === 0 ? Exit.OK : Exit.FAILED;
   },
