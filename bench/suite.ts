@@ -18,6 +18,7 @@ import { threadsBench } from '../packages/capmachine/bench/threads.bench.js';
 import type { CoportTypeName } from '@comsg/libcomsg';
 import { copyCeiling, postMessageStream, unixSocketStream, type StreamSpec } from './baselines.js';
 import { coportThroughput } from './coports.js';
+import { threadsCoportThroughput } from './threads-coports.js';
 import { endurance, type EnduranceResult } from './endurance.js';
 import { gcAvailable, perCoProcess, perObjectAndPort, type MemoryCost } from './memory.js';
 import { namespaceScaling } from './namespace.js';
@@ -80,7 +81,7 @@ const sizeName = (n: number) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 
 export async function runSuite(options: { quick?: boolean; progress?: (step: number, of: number, what: string) => void } = {}): Promise<SuiteReport> {
   const quick = options.quick ?? false;
-  const steps = 6 + TYPES.length;
+  const steps = 7 + TYPES.length;
   let step = 0;
   const progress = (what: string) => options.progress?.(++step, steps, what);
 
@@ -98,6 +99,12 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
     const cases = SIZES.map((size) => ({ type, spec: specFor(size, quick) }));
     const samples = await coportThroughput(cases);
     cases.forEach((c, i) => coports.push(throughput(`${type} ${sizeName(c.spec.size)}`, c.spec, samples[i]!)));
+  }
+  progress('coport throughput on the threads runtime (microkernel, producer, consumer on workers)');
+  {
+    const cases = TYPES.flatMap((type) => SIZES.map((size) => ({ type, spec: specFor(size, quick) })));
+    const samples = await threadsCoportThroughput(cases);
+    cases.forEach((c, i) => coports.push(throughput(`threads ${c.type} ${sizeName(c.spec.size)}`, c.spec, samples[i]!)));
   }
   progress('baselines: postMessage (clone, transfer), Unix-domain socket, copy ceiling');
   for (const size of SIZES) {
@@ -157,7 +164,15 @@ export function ratiosOf(cocall: readonly BenchResult[], coports: readonly Throu
     ratio('threads cocall_slow / cocall', ns('threads cocall_slow') / ns('threads cocall 64'), '≥ 50', (v) => v >= 50),
     ratio('COCHANNEL 64 B / best postMessage 64 B', mbps('COCHANNEL 64 B') / bestPost64, '≥ 8', (v) => v >= 8),
     ratio('COPIPE 64 KiB / copy ceiling 64 KiB', mbps('COPIPE 64 KiB') / mbps('copy ceiling 64 KiB'), '≥ 0.5', (v) => v >= 0.5),
+    ratio('threads COCHANNEL 64 B / best postMessage 64 B', mbps('threads COCHANNEL 64 B') / bestPost64, '≥ 8', (v) => v >= 8),
+    ratio('threads COPIPE 64 KiB / copy ceiling 64 KiB', mbps('threads COPIPE 64 KiB') / mbps('copy ceiling 64 KiB'), '≥ 0.5', (v) => v >= 0.5),
   ];
+  for (const type of ['COCHANNEL', 'COPIPE', 'COCARRIER'] as const) {
+    for (const size of ['64 B', '4 KiB', '64 KiB']) {
+      const best = Math.max(mbps(`postMessage clone ${size}`), mbps(`postMessage transfer ${size}`));
+      out.push(ratio(`threads ${type} ${size} / best postMessage ${size}`, mbps(`threads ${type} ${size}`) / best, '(reported)', () => true));
+    }
+  }
   for (const op of ['coinsert', 'coselect', 'codelete'] as const) {
     const rows = namespace.filter((r) => r.op === op).sort((a, b) => a.objects - b.objects);
     const first = rows[0];

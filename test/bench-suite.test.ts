@@ -6,14 +6,14 @@ import { renderReport, runSuite } from '../bench/suite.js';
 test('the benchmark suite runs end to end in quick mode', async (t) => {
   const steps: string[] = [];
   const r = await runSuite({ quick: true, progress: (i, n, what) => steps.push(`${i}/${n} ${what}`) });
-  t.is(steps.length, 9);
-  t.is(steps.at(-1)!.split(' ')[0], '9/9');
+  t.is(steps.length, 10);
+  t.is(steps.at(-1)!.split(' ')[0], '10/10');
   const finite = (x: number) => Number.isFinite(x) && x > 0;
   t.true(r.capmachine.length >= 9 && r.capmachine.every((x) => finite(x.medianNs)));
   for (const name of ['plain call', 'inline cocall 64 B', 'inline cocall_slow', 'raw SAB', 'threads cocall 64', 'threads cocall_slow', 'MessagePort']) {
     t.true(r.cocall.some((x) => x.name.startsWith(name) && finite(x.medianNs)), name);
   }
-  for (const stream of ['COCHANNEL', 'COPIPE', 'COCARRIER', 'postMessage clone', 'postMessage transfer', 'unix socket', 'copy ceiling']) {
+  for (const stream of ['COCHANNEL', 'COPIPE', 'COCARRIER', 'threads COCHANNEL', 'threads COPIPE', 'threads COCARRIER', 'postMessage clone', 'postMessage transfer', 'unix socket', 'copy ceiling']) {
     for (const size of ['64 B', '4 KiB', '64 KiB']) {
       const row = r.coports.find((x) => x.name === `${stream} ${size}`);
       t.truthy(row, `${stream} ${size}`);

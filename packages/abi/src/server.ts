@@ -48,7 +48,7 @@ export interface WorkerPool {
 }
 
 export interface PoolOptions {
-  /** Worker threads; default max(number of ops, 2). */
+  /** Worker threads; default max(number of ops, 2) inline, 1 on the threads runtime. */
   readonly workers?: number;
   readonly slow?: boolean;
   readonly name?: string;
@@ -126,7 +126,9 @@ export async function startPool(
   const text = options.answerback ?? `${name}, pid ${ctx.pid}: ${bindings.map((b) => b.decl.name).join(' ')}`;
   const dispatch = makeDispatch(ctx.machine, bindings, stats, options.onDefect, text);
   const workers = await startWorkers(ctx, (th) => (call) => dispatch(call, th), {
-    count: options.workers ?? Math.max(bindings.length, 2),
+    // Threads of one co-process share a worker on the threads runtime: more than one would
+    // only take turns (and spin in each other's way), so a pool there is one thread.
+    count: options.workers ?? (ctx.runtime === 'threads' ? 1 : Math.max(bindings.length, 2)),
     name,
     bufferBytes: ARGS_SIZE,
     inPlace: true,
