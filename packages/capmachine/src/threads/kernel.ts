@@ -51,7 +51,7 @@ import {
   SCB_MAGIC,
   ScbState,
 } from './layout.js';
-import type { ExitRequest, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
+import type { ExitRequest, LinkableCode, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
 import { calibratePolls } from './spin-wait.js';
 import { HostAuthority } from '../host-authority.js';
 import { copyCallBuffer } from '../switcher.js';
@@ -94,15 +94,6 @@ interface ThreadRec {
   alive: boolean;
 }
 
-/** Code a co-process loaded for others to link (see CodeModule). */
-interface LoadedCode {
-  readonly textBase: number;
-  readonly names: readonly string[];
-  readonly module: string;
-  readonly export: string;
-  readonly paramsBase: number;
-  readonly paramsLength: number;
-}
 
 interface ProcRec {
   readonly pid: number;
@@ -152,7 +143,8 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   readonly #processes = new Map<number, ProcRec>();
   readonly #threads = new Map<number, { proc: ProcRec; thread: ThreadRec }>();
   readonly #byScb = new Map<number, { proc: ProcRec; thread: ThreadRec }>();
-  readonly #code: LoadedCode[] = [];
+  /** Code co-processes loaded for others to link (CodeModule). */
+  readonly #code: LinkableCode[] = [];
   readonly #authority: HostAuthority;
   readonly #names = new Map<string, number>();
   readonly #slowByCallee = new Map<ThreadRec, SlowCall>();

@@ -13,26 +13,8 @@ import {
   type Capability,
   type CoProcessApi,
   type EntryCode,
-  type SysError,
 } from '../../src/index.js';
-
-function ok<T>(e: E.Either<SysError, T>): T {
-  if (E.isLeft(e)) throw new Error(`unexpected ${e.left._tag}: ${e.left.message}`);
-  return e.right;
-}
-const report = (ctx: CoProcessApi, what: string, value: unknown): void => ctx.print(JSON.stringify({ what, value }));
-
-async function lookup(ctx: CoProcessApi, name: string): Promise<Capability> {
-  for (let i = 0; i < 5000; i++) {
-    const t = ctx.thread.colookup(name);
-    if (E.isRight(t)) {
-      ok(await ctx.thread.waitForTarget(t.right, 10_000));
-      return t.right;
-    }
-    await ctx.thread.sleep(2);
-  }
-  throw new Error(`service ${name} never registered`);
-}
+import { lookup, ok, report } from './switcher.js';
 
 /**
  * Three threads, each registered as pool-<i>, each answering with one shared counter (the

@@ -14,15 +14,15 @@ import {
   type SysError,
 } from '../../src/index.js';
 
-function ok<T>(e: E.Either<SysError, T>): T {
+export function ok<T>(e: E.Either<SysError, T>): T {
   if (E.isLeft(e)) throw new Error(`unexpected ${e.left._tag}: ${e.left.message}`);
   return e.right;
 }
 const tag = <T>(e: E.Either<SysError, T>): string => (E.isLeft(e) ? e.left._tag : 'ok');
-const report = (ctx: CoProcessApi, what: string, value: unknown): void => ctx.print(JSON.stringify({ what, value }));
+export const report = (ctx: CoProcessApi, what: string, value: unknown): void => ctx.print(JSON.stringify({ what, value }));
 
 /** Find a registered service, waiting (bounded) until it is in coaccept. */
-async function lookup(ctx: CoProcessApi, name: string): Promise<Capability> {
+export async function lookup(ctx: CoProcessApi, name: string): Promise<Capability> {
   for (let i = 0; i < 5000; i++) {
     const t = ctx.thread.colookup(name);
     if (E.isRight(t)) {

@@ -87,7 +87,8 @@ export function bootMicrokernel(space: AddressSpaceApi, options: MicrokernelOpti
     tokensB: space.mintTokenSpace(TOKEN_SPACE_BYTES),
   });
   const settings = { policies: { ...DEFAULT_POLICIES, ...options.policies }, maxRestarts: options.maxRestarts ?? 3, bootTimeoutMs: options.bootTimeoutMs ?? 5000 };
-  const booted = space instanceof AddressSpace ? bootInline(space, options, settings, mintKeys, onEvent, status) : bootByModule(space, options, settings, mintKeys, onEvent, status);
+  const parts: BootParts = { options, settings, mintKeys, onEvent, status };
+  const booted = space instanceof AddressSpace ? bootInline(space, parts) : bootByModule(space, parts);
   void booted.handle.exited.then((s) => settle(E.left(sysError('ENXIO', 'boot', `coprocd exited (${s.reason}, ${s.code})`))));
   return {
     pid: booted.handle.pid,
@@ -103,7 +104,14 @@ export function bootMicrokernel(space: AddressSpaceApi, options: MicrokernelOpti
   };
 }
 
-type Settings = Pick<CoprocdConfig, 'policies' | 'maxRestarts' | 'bootTimeoutMs'>;
+/** What either way of booting needs from bootMicrokernel. */
+interface BootParts {
+  readonly options: MicrokernelOptions;
+  readonly settings: Pick<CoprocdConfig, 'policies' | 'maxRestarts' | 'bootTimeoutMs'>;
+  readonly mintKeys: (d: CoreDaemon) => DaemonKeys;
+  readonly onEvent: (e: MicrokernelEvent) => void;
+  readonly status: Record<CoreDaemon, DaemonStatus>;
+}
 
 interface Booted {
   readonly handle: CoProcessHandle;
@@ -115,14 +123,7 @@ interface Booted {
  * Inline: coprocd and the daemons are closures on this thread, so the host hands coprocd
  * callbacks (minting, events) and observes the daemons' tables directly (inspect, check).
  */
-function bootInline(
-  space: AddressSpace,
-  options: MicrokernelOptions,
-  settings: Settings,
-  mintKeys: (d: CoreDaemon) => DaemonKeys,
-  onEvent: (e: MicrokernelEvent) => void,
-  status: Record<CoreDaemon, DaemonStatus>,
-): Booted {
+function bootInline(space: AddressSpace, { options, settings, mintKeys, onEvent, status }: BootParts): Booted {
   // The microkernel's own publishing is not charged to any quota.
   let coprocdPid = -1;
   const exempt = (pid: number): boolean => pid === coprocdPid;
@@ -177,14 +178,7 @@ function bootInline(
  * may need up front (key ring, capv[0]) and follows coprocd's events on a shared page
  * (capv[1]). Daemon tables live in other workers' heaps, so they cannot be inspected from here.
  */
-function bootByModule(
-  space: AddressSpaceApi,
-  options: MicrokernelOptions,
-  settings: Settings,
-  mintKeys: (d: CoreDaemon) => DaemonKeys,
-  onEvent: (e: MicrokernelEvent) => void,
-  status: Record<CoreDaemon, DaemonStatus>,
-): Booted {
+function bootByModule(space: AddressSpaceApi, { options, settings, mintKeys, onEvent, status }: BootParts): Booted {
   const m = space.machine;
   const instances = settings.maxRestarts + 1;
   const ring = space.allocateShared(keyRingBytes(instances));
