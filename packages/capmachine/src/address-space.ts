@@ -16,7 +16,7 @@ import { Capability } from './capability.js';
 import { sysError, type SysError } from './errno.js';
 import { CapabilityFault } from './fault.js';
 import { FutexTable } from './futex.js';
-import { CapMachine, type BootedMachine, type EntryCode } from './machine.js';
+import { CODE_PERMS, CapMachine, codeBytes, type BootedMachine, type EntryCode } from './machine.js';
 import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
 import { Quarantine } from './quarantine.js';
@@ -284,17 +284,11 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** @internal Load code for `pid`: one 16-byte entry per function, EXECUTE|CINVOKE caps. */
   loadCode<K extends string>(pid: number, names: readonly K[], code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
-    const r = this.#allocate(Math.max(16, names.length * 16), pid);
+    const r = this.#allocate(codeBytes(names.length), pid);
     if (r === undefined) return E.left(sysError('ENOMEM', 'loadCode', 'no room for code'));
     this.#processes.get(pid)?.grants.add(r.base);
-    const text = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), Perm.GLOBAL | Perm.LOAD | Perm.EXECUTE | Perm.CINVOKE);
-    const out = {} as Record<K, Capability>;
-    names.forEach((name, i) => {
-      const entry = this.machine.restrict(text, BigInt(i * 16), 16n, text.perms);
-      this.machine.installCode(entry, code[name]);
-      out[name] = entry;
-    });
-    return E.right(out);
+    const text = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), CODE_PERMS);
+    return E.right(this.machine.installEntries(text, names, code));
   }
 
   #terminate(proc: ProcessRecord, how: Omit<ExitStatus, 'pid'>): void {
@@ -596,8 +590,8 @@ export class CoProcessContext implements CoProcessApi {
    * Load code into this co-process: each function gets an entry address and comes back as an
    * unsealed EXECUTE|CINVOKE capability. Seal it with a type you own to hand out an entry
    * that runs on the caller's thread when CInvoked with a data capability of the same type.
+   * Every thread shares this machine, so it is installed once and runs everywhere.
    */
-  /** Load code: every thread shares this machine, so it is installed once and linked everywhere. */
   loadCode<K extends string>(code: CodeModule<K>, factory: CodeFactory<K>): E.Either<SysError, Record<K, Capability>> {
     return this.#space.loadCode(this.#proc.pid, code.names, factory(this.machine, code.params));
   }

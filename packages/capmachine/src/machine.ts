@@ -53,6 +53,13 @@ export interface BootedMachine {
  */
 export type EntryCode = (pcc: Capability, data: Capability, arg: unknown) => unknown;
 
+/** Bytes of text per installed entry. */
+export const CODE_ENTRY_BYTES = 16;
+/** Text needed for `count` entries (at least one granule). */
+export const codeBytes = (count: number): number => Math.max(CODE_ENTRY_BYTES, count * CODE_ENTRY_BYTES);
+/** Permissions of loaded code's text, and so of its entries. */
+export const CODE_PERMS = Perm.GLOBAL | Perm.LOAD | Perm.EXECUTE | Perm.CINVOKE;
+
 export class CapMachine {
   readonly mode: IsaMode;
   readonly #memory: TaggedMemory;
@@ -154,6 +161,20 @@ export class CapMachine {
     if (!text.has(Perm.EXECUTE)) throw new CapabilityFault(CapCause.PermitExecuteViolation, 0, 'code capability lacks EXECUTE');
     if (text.top > BigInt(this.#memory.size)) throw new CapabilityFault(CapCause.AccessFault, 0, 'code must live in memory');
     this.#code.set(text.baseNumber, code);
+  }
+
+  /**
+   * Install one function per name, 16 bytes apart from the base of `text` (see `codeBytes`):
+   * the entries come back as capabilities with `text`'s permissions, each bounded to its 16 bytes.
+   */
+  installEntries<K extends string>(text: Capability, names: readonly K[], code: Readonly<Record<K, EntryCode>>): Record<K, Capability> {
+    const out = {} as Record<K, Capability>;
+    names.forEach((name, i) => {
+      const entry = this.restrict(text, BigInt(i * CODE_ENTRY_BYTES), BigInt(CODE_ENTRY_BYTES), text.perms);
+      this.installCode(entry, code[name]);
+      out[name] = entry;
+    });
+    return out;
   }
 
   /** Whether code is installed at `address` in this machine (threads link code per worker). */

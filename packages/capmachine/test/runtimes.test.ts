@@ -93,7 +93,8 @@ for (const runtime of ['inline', 'threads'] as const) {
     const fragile = run.space.spawn(prog('fragile'));
     run.space.spawn(prog('echo'));
     const c = run.space.spawn(prog('faulting'));
-    await Promise.all([c.exited]);
+    const [status] = await Promise.all([c.exited]);
+    t.like(status, { reason: 'returned', code: 0 }, String(status?.error));
     const dead = await fragile.exited;
     await finish(t, run, []);
     t.is(first(run, 'before'), 'ok', run.lines.join('\n'));

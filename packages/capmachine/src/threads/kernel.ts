@@ -12,7 +12,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { RegionAllocator } from '../allocator.js';
 import type { Capability } from '../capability.js';
 import { Errno, sysError, type SysError } from '../errno.js';
-import { CapMachine, type BootedMachine } from '../machine.js';
+import { CODE_ENTRY_BYTES, CapMachine, type BootedMachine } from '../machine.js';
 import type { IsaMode } from '../isa-mode.js';
 import { Perm, PermSet } from '../perms.js';
 import type { AddressSpaceApi, CoProcessHandle, CoProcessInfo, ExitStatus, ProgramModule, SpawnOptions } from '../runtime-api.js';
@@ -413,7 +413,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
         return answer(E.right(undefined));
       }
       case 'code_of': {
-        const c = this.#code.find((x) => req.address >= x.textBase && req.address < x.textBase + x.names.length * 16);
+        const c = this.#code.find((x) => req.address >= x.textBase && req.address < x.textBase + x.names.length * CODE_ENTRY_BYTES);
         return answer(c === undefined ? E.left(sysError('ENOENT', 'linkCode', 'no code loaded at that address')) : E.right(c));
       }
       case 'waitpid': {

@@ -7,13 +7,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Capability } from '../capability.js';
 import { sysError, type ErrnoName, type SysError } from '../errno.js';
-import { CapMachine, type BootedMachine } from '../machine.js';
+import { CODE_PERMS, CapMachine, codeBytes, type BootedMachine, type EntryCode } from '../machine.js';
 import { Perm, PermSet } from '../perms.js';
 import type { WakeReason } from '../scheduler.js';
 import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, SwitcherPair } from '../switcher.js';
 import type { AcceptSession, CodeFactory, CodeModule, CoProcessApi, CoProcessHandle, CoThreadApi, ExitStatus, ProgramModule, WaitpidOptions } from '../runtime-api.js';
 import type { Program } from '../address-space.js';
-import type { EntryCode } from '../machine.js';
 import { CAPV_SLOTS, CAPV_STAGE, D_RPC } from './layout.js';
 import type { LinkableCode, RpcReply, RpcRequest, WorkerBoot, WorkerMessage } from './protocol.js';
 import { SlowInbox } from './slow-inbox.js';
@@ -135,7 +134,7 @@ export class WorkerHost {
 
   /** Synchronous RPC as thread `tid`: nobody on this worker may count as a spinner while it blocks. */
   rpc(req: RpcRequest, tid: number = this.boot.tid): E.Either<SysError, unknown> {
-    for (const sw of this.#switchers) sw.releaseSpinner();
+    this.releaseSpinners();
     return this.link.call(tid, req);
   }
 
@@ -164,14 +163,7 @@ export class WorkerHost {
   /** Install `code` (a factory's entries, in `names` order) at the text region `textBase`. */
   installCode<K extends string>(textBase: number, names: readonly K[], code: Readonly<Record<K, EntryCode>>): Record<K, Capability> {
     const m = this.booted.machine;
-    const text = m.restrict(this.booted.roots.memory, BigInt(textBase), BigInt(Math.max(16, names.length * 16)), Perm.GLOBAL | Perm.LOAD | Perm.EXECUTE | Perm.CINVOKE);
-    const out = {} as Record<K, Capability>;
-    names.forEach((name, i) => {
-      const entry = m.restrict(text, BigInt(i * 16), 16n, text.perms);
-      m.installCode(entry, code[name]);
-      out[name] = entry;
-    });
-    return out;
+    return m.installEntries(m.restrict(this.booted.roots.memory, BigInt(textBase), BigInt(codeBytes(names.length)), CODE_PERMS), names, code);
   }
 
   /** A read-only view of a loaded code's parameter block, for linking it here. */
@@ -355,7 +347,7 @@ export class ThreadCoProcessContext implements CoProcessApi {
 
   /** Install the code here at once and record it with the kernel for other workers to link. */
   loadCode<K extends string>(code: CodeModule<K>, factory: CodeFactory<K>): E.Either<SysError, Record<K, Capability>> {
-    const text = this.#grant(Math.max(16, code.names.length * 16));
+    const text = this.#grant(codeBytes(code.names.length));
     if (E.isLeft(text)) return E.left(sysError(text.left._tag, 'loadCode', text.left.message));
     const entries = this.#host.installCode(text.right.base, code.names, factory(this.machine, code.params));
     const r = this.#host.rpc({
@@ -416,6 +408,7 @@ export class ThreadCoProcessContext implements CoProcessApi {
     return thread;
   }
 
+  /** Unknown pids are only known as such after a kernel round trip: their promise never settles. */
   exitOf(pid: number): Promise<ExitStatus> | undefined {
     return this.#exitOf(pid, -1).then((s) => (E.isRight(s) ? s.right : new Promise<ExitStatus>(() => {})));
   }

@@ -32,13 +32,12 @@ export interface CarrierPort {
 
 export class CarrierState {
   readonly #ports = new Map<PortSlot, CarrierPort>();
-  /** Receivers whose exit ipcd already watches. */
-  readonly #watched = new Set<number>();
 
   constructor(
     readonly machine: CapMachine,
     readonly arena: Arena,
     readonly queueDepth: number,
+    /** Registers a cleanup for when `pid` exits (once per pid; see ExitWatch). */
     readonly watchExit: (pid: number, then: () => void) => void,
   ) {}
 
@@ -65,13 +64,7 @@ export class CarrierState {
     if (msg === undefined) return undefined;
     msg.receiver = pid;
     c.outstanding.set(msg.view.baseNumber, msg);
-    if (!this.#watched.has(pid)) {
-      this.#watched.add(pid);
-      this.watchExit(pid, () => {
-        this.#watched.delete(pid);
-        this.freeAllOf(pid);
-      });
-    }
+    this.watchExit(pid, () => this.freeAllOf(pid));
     return msg;
   }
 

@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Perm, sysError, type Capability, type CapMachine, type CoProcessApi, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { COPORT_TYPES, DEFAULT_IPCD_LIMITS, PollEvent, type CoportTypeName, type IpcdLimits } from '../protocol/types.js';
 import { Arena } from './arena.js';
+import { ExitWatch } from './exit-watch.js';
 import { CarrierState } from './carrier.js';
 import { ENTRY_PARAMS_BYTES, coportEntries, entryCodeModule, portTables, writeEntryParams } from './entry-code.js';
 import { Rec, Status, acquire, publish, updateEvents } from './port-record.js';
@@ -43,8 +44,8 @@ export class Ipcd {
     arena: Arena,
     carrier: CarrierState,
     entries: Record<CoportTypeName, Capability>,
-    /** Exit notification for owners (kqueue NOTE_EXIT) and the thread that handles it. */
-    readonly housekeeping: { readonly exitOf: (pid: number) => Promise<unknown> | undefined; readonly thread: CoThreadApi },
+    /** Exit notifications (kqueue NOTE_EXIT) and the thread that cleans up after them. */
+    readonly housekeeping: { readonly exits: ExitWatch; readonly thread: CoThreadApi },
   ) {
     this.tables = tables;
     this.arena = arena;
@@ -61,7 +62,8 @@ export class Ipcd {
     if (E.isLeft(arenaCap)) return arenaCap;
     const tables = portTables(m, keys.types, keys.tokens, records.right, lim.portsPerType);
     const arena = new Arena(m, arenaCap.right);
-    const carrier = new CarrierState(m, arena, lim.queueDepth, (pid, then) => void ctx.exitOf(pid)?.then(then));
+    const exits = new ExitWatch((pid) => ctx.exitOf(pid));
+    const carrier = new CarrierState(m, arena, lim.queueDepth, (pid, then) => exits.once(pid, 'received carrier messages', then));
     // The entries' code needs only ipcd memory: the records, and the keys to read and mint handles.
     const params = ctx.malloc(ENTRY_PARAMS_BYTES);
     if (E.isLeft(params)) return params;
@@ -69,7 +71,7 @@ export class Ipcd {
     const code = ctx.loadCode({ module: entryCodeModule(), export: 'coportEntries', names: COPORT_TYPES, params: m.andPerm(params.right, Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP) }, coportEntries);
     if (E.isLeft(code)) return code;
     const entries = Object.fromEntries(COPORT_TYPES.map((type) => [type, tables[type].mint.seal(code.right[type])])) as Record<CoportTypeName, Capability>;
-    return E.right(new Ipcd(m, lim, exempt, tables, arena, carrier, entries, { exitOf: (pid) => ctx.exitOf(pid), thread: ctx.thread }));
+    return E.right(new Ipcd(m, lim, exempt, tables, arena, carrier, entries, { exits, thread: ctx.thread }));
   }
 
   /**
@@ -159,20 +161,13 @@ export class Ipcd {
     return problems;
   }
 
-  readonly #watchedOwners = new Set<number>();
-
   /**
    * Close `pid`'s ports when it exits (whatever the runtime: a returned main, a fault, a
    * killed worker), so nobody waits on a port whose owner is gone: waiters wake with CLOSED,
    * senders get EPIPE, receivers drain what is left.
    */
   watchOwner(pid: number): void {
-    if (pid < 0 || this.#watchedOwners.has(pid)) return;
-    this.#watchedOwners.add(pid);
-    void this.housekeeping.exitOf(pid)?.then(() => {
-      this.#watchedOwners.delete(pid);
-      this.closeAllOf(pid);
-    });
+    if (pid >= 0) this.housekeeping.exits.once(pid, 'opened ports', () => this.closeAllOf(pid));
   }
 
   /** Close every port `pid` opened that is still open. */
