@@ -75,7 +75,7 @@ export async function consumer(ctx: CoProcessContext): Promise<number> {
       m.storeI32(block, S.SAMPLE0 + n * 4, Math.round((total * 1e3) / Math.max(1, nowUs() - t0)));
       m.storeI32(block, S.SAMPLES, n + 1);
     }
-    m.storeI32(block, S.ROUND, r + 1);
+    m.fetchAddI32(block, S.ROUND, 1);
     ctx.thread.futexWake(block, S.ROUND);
   }
   return 0;

@@ -153,7 +153,8 @@ export class Capability {
   accessCheck(offset: number, length: number, perm: number): number {
     if (!this.#tag) return -0x02;
     if (this.#otype !== 0x3ffff) return -0x03;
-    if ((this.#perms & perm) !== perm) return perm === 4 ? -0x12 : -0x13;
+    // A missing LOAD is reported first (an atomic read-modify-write needs both).
+    if ((this.#perms & perm) !== perm) return (perm & ~this.#perms & Perm.LOAD) !== 0 ? -0x12 : -0x13;
     if (this.#bounds === undefined) void this.decoded;
     const addr = this.#addrN + offset;
     if (addr >= this.#baseN && addr + length <= this.#topN && length >= 0 && Number.isInteger(addr)) return addr;

@@ -65,6 +65,12 @@ export class CapMachine {
   readonly #memory: TaggedMemory;
   /** Installed code by entry address (the machine's instruction memory, in JS). */
   readonly #code = new Map<number, EntryCode>();
+  /**
+   * CInvoke results by data operand: unsealing is a pure function of the two operands and the
+   * revocation epoch, and a client CInvokes the same (entry, handle) pair once per message, so
+   * repeating it would only re-mint and re-decode the same capabilities.
+   */
+  readonly #invoked = new WeakMap<Capability, { readonly code: Capability; readonly epoch: number; readonly pair: InvokedPair }>();
 
   private constructor(memory: TaggedMemory, mode: IsaMode) {
     this.#memory = memory;
@@ -147,8 +153,13 @@ export class CapMachine {
     return this.#live(auth, buildCap(auth, bits, this.mode));
   }
   invoke(code: Capability, data: Capability): InvokedPair {
-    const pair = invoke(code, data);
-    return { pcc: this.#live(code, pair.pcc), data: this.#live(data, pair.data) };
+    const epoch = this.#memory.revocation.epoch;
+    const seen = Capability.is(data) ? this.#invoked.get(data) : undefined;
+    if (seen !== undefined && seen.code === code && seen.epoch === epoch) return seen.pair;
+    const raw = invoke(code, data);
+    const pair = Object.freeze({ pcc: this.#live(code, raw.pcc), data: this.#live(data, raw.data) });
+    this.#invoked.set(data, { code, epoch, pair });
+    return pair;
   }
 
   /**
@@ -203,6 +214,17 @@ export class CapMachine {
     if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
     this.#memory.clearTags(addr, 4);
     return Atomics.compareExchange(this.#memory.words, addr >>> 2, expected | 0, value | 0);
+  }
+
+  /**
+   * Atomic fetch-and-add of a 32-bit word (needs LOAD and STORE); returns the old value.
+   * Futex words are bumped with it, so a waker's store is ordered before its check for sleepers.
+   */
+  fetchAddI32(auth: Capability, offset: number, delta: number): number {
+    const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
+    if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
+    this.#memory.clearTags(addr, 4);
+    return Atomics.add(this.#memory.words, addr >>> 2, delta | 0);
   }
 
   /**

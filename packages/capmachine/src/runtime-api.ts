@@ -86,7 +86,13 @@ export interface CoThreadApi {
    * does not keep `run()` going: services park while their handlers serve.
    */
   park(until: Promise<unknown>, onClosed?: () => void): Promise<WakeReason>;
+  /** Wait while every word holds its expected value; a wake may be spurious, so re-check. */
   futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'>;
+  /**
+   * Wake the word's waiters. Change the word with an atomic operation (`fetchAddI32`,
+   * `compareExchangeI32`) first: on the threads runtime the wake is skipped when nobody
+   * sleeps, and only an atomic update is ordered before that check.
+   */
   futexWake(cap: Capability, offset: number): number;
   now(): number;
   yield(): Promise<WakeReason>;

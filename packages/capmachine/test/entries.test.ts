@@ -34,6 +34,37 @@ test('cinvoke runs the installed code with the unsealed data; the caller never u
   t.is(seen.length, 1);
 });
 
+test('repeated CInvokes of one handle see its data each time, and none once its memory is revoked', async (t) => {
+  const space = AddressSpace.create();
+  const bases: bigint[] = [];
+  space.spawn({
+    name: 'owner',
+    main(ctx) {
+      const m = ctx.machine;
+      const params = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(16))!;
+      const code = E.getOrElseW(() => t.fail('loadCode'))(
+        ctx.loadCode({ module: import.meta.url, export: 'unused', names: ['base'], params }, () => ({ base: (_pcc, data) => (bases.push(data.base), m.loadI32(data, 0)) })),
+      )!;
+      const key = space.mintTypes(1);
+      const sealedCode = m.seal(code.base, key);
+      const alloc = (v: number) => {
+        const obj = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(32, PermSet.DATA | Perm.CINVOKE))!;
+        m.storeI32(obj, 0, v);
+        return { obj, handle: m.seal(obj, key) };
+      };
+      const a = alloc(7);
+      const b = alloc(9);
+      t.deepEqual([m.cinvoke(sealedCode, a.handle), m.cinvoke(sealedCode, a.handle), m.cinvoke(sealedCode, b.handle), m.cinvoke(sealedCode, a.handle)], [7, 7, 9, 7]);
+      t.deepEqual(bases, [a.obj.base, a.obj.base, b.obj.base, a.obj.base]);
+      m.revoke(a.obj);
+      t.is(causeOf(() => m.cinvoke(sealedCode, a.handle)), CapCause.TagViolation, 'a handle to revoked memory no longer invokes');
+      t.is(m.cinvoke(sealedCode, b.handle), 9, 'other handles are unaffected');
+    },
+  });
+  await space.run();
+  t.is(bases.length, 5);
+});
+
 test('installCode needs a live EXECUTE capability', (t) => {
   const { machine, data } = setup();
   t.is(causeOf(() => machine.installCode(data, () => 0)), CapCause.PermitExecuteViolation);
@@ -47,6 +78,16 @@ test('compareExchangeI32 swaps only on a match and needs LOAD|STORE', (t) => {
   t.is(machine.loadI32(data, 0), 2);
   t.is(causeOf(() => machine.compareExchangeI32(machine.andPerm(data, Perm.LOAD), 0, 2, 3)), CapCause.PermitStoreViolation);
   t.is(causeOf(() => machine.compareExchangeI32(data, 2, 2, 3)), CapCause.AddressMisaligned);
+});
+
+test('fetchAddI32 adds atomically, returns the old value and needs LOAD|STORE', (t) => {
+  const { machine, data } = setup();
+  machine.storeI32(data, 4, 40);
+  t.is(machine.fetchAddI32(data, 4, 2), 40);
+  t.is(machine.fetchAddI32(data, 4, -1), 42);
+  t.is(machine.loadI32(data, 4), 41);
+  t.is(causeOf(() => machine.fetchAddI32(machine.andPerm(data, Perm.STORE), 4, 1)), CapCause.PermitLoadViolation);
+  t.is(causeOf(() => machine.fetchAddI32(data, 6, 1)), CapCause.AddressMisaligned);
 });
 
 test('futexWait blocks until the word changes and is woken, or times out', async (t) => {

@@ -196,3 +196,22 @@ for (const runtime of ['inline', 'threads'] as const) {
     t.deepEqual(first(run, 'link'), { before: rt === 'inline' ? 'linked' : 'CapabilityFault', add: 1023, whose: owner.pid, forged: rt === 'inline' ? 'ok' : 'ENOENT' }, run.lines.join('\n'));
   });
 }
+
+const futexPrograms = new URL('./programs/futex.ts', import.meta.url).href;
+
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] futex ping-pong between co-processes: no wake-up is lost, and a sleeping peer is woken`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    const block = run.space.allocateShared(16);
+    const rounds = 60;
+    const spawn = (name: string) => run.space.spawn({ module: futexPrograms, export: name, name }, { argv: [name, String(rounds)], capv: [block] }).exited;
+    const statuses = await finish(t, run, [spawn('ponger'), spawn('pinger')]);
+    for (const s of statuses) t.like(s, { reason: 'returned', code: 0 }, String(s.error));
+    t.deepEqual(first(run, 'ponger'), { lost: 0, quiet: 0 }, run.lines.join('\n'));
+    const pinger = first(run, 'pinger') as { woke: number; lost: number };
+    t.is(pinger.lost, 0);
+    // Six rounds paused 30 ms first; a wake that found its peer asleep reports it woke one.
+    t.true(pinger.woke >= 1, `woke ${pinger.woke}`);
+    t.is(run.space.machine.loadI32(block, 0), rounds);
+  });
+}

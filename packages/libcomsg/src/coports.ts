@@ -37,7 +37,8 @@ export interface WaitOptions {
   readonly timeoutMs?: number;
 }
 
-const entryKey = (type: CoportTypeName) => `coport-entry:${type}`;
+const ENTRY_KEYS = Object.fromEntries(COPORT_TYPES.map((t) => [t, `coport-entry:${t}`])) as Record<CoportTypeName, string>;
+const entryKey = (type: CoportTypeName): string => ENTRY_KEYS[type];
 
 /** The entry for a type, fetched from ipcd once per session. */
 async function entryOfType(k: UkernThread, type: CoportTypeName): Promise<E.Either<ComsgError, Capability>> {
@@ -64,22 +65,30 @@ async function rememberEntry(k: UkernThread, type: CoportTypeName, entry: Capabi
 /** A port's type and entry, recognised by its otype (entries share their type's otype). */
 async function entryOf(k: UkernThread, port: unknown, op: string): Promise<E.Either<ComsgError, { type: CoportTypeName; entry: Capability; port: Capability }>> {
   if (!Capability.is(port) || !port.tag || !port.sealed) return E.left(sysError('EINVAL', op, 'not a coport handle'));
-  const match = () => {
-    for (const type of COPORT_TYPES) {
-      const entry = k.session.cache.get(entryKey(type));
-      if (entry !== undefined && entry.otype === port.otype) return { type, entry, port };
-    }
-    return undefined;
-  };
-  const known = match();
+  const known = cachedEntryOf(k, port);
   if (known !== undefined) return E.right(known);
   for (const type of COPORT_TYPES) {
     if (k.session.cache.has(entryKey(type))) continue;
     const r = await entryOfType(k, type);
     if (E.isLeft(r)) return r;
   }
-  const found = match();
+  const found = cachedEntryOf(k, port);
   return found === undefined ? E.left(sysError('EINVAL', op, 'not a coport handle')) : E.right(found);
+}
+
+/** The common case without a promise: a handle of a type this session already knows. */
+function knownEntryOf(k: UkernThread, port: unknown): E.Either<never, { type: CoportTypeName; entry: Capability; port: Capability }> | undefined {
+  if (!Capability.is(port) || !port.tag || !port.sealed) return undefined;
+  const known = cachedEntryOf(k, port);
+  return known === undefined ? undefined : E.right(known);
+}
+
+function cachedEntryOf(k: UkernThread, port: Capability): { type: CoportTypeName; entry: Capability; port: Capability } | undefined {
+  for (const type of COPORT_TYPES) {
+    const entry = k.session.cache.get(entryKey(type));
+    if (entry !== undefined && entry.otype === port.otype) return { type, entry, port };
+  }
+  return undefined;
 }
 
 /** CInvoke the entry; a fault means the handle does not belong to it. */
@@ -90,6 +99,11 @@ function invoke<R extends EntryRequest>(k: UkernThread, entry: Capability, port:
     if (isCapabilityFault(e)) return sysError('EINVAL', req.op, `not a usable coport handle: ${e.message}`);
     throw e;
   }
+}
+
+/** A refusal that waiting could turn into progress (a full or empty channel). */
+function mayWait(r: E.Either<ComsgError, unknown>): boolean {
+  return E.isLeft(r) && (r.left._tag === 'EAGAIN' || r.left._tag === 'EWOULDBLOCK');
 }
 
 function isSysError(x: unknown): x is SysError {
@@ -157,12 +171,18 @@ function defaultTimeout(type: CoportTypeName, options: WaitOptions): number {
  * COCARRIER: ipcd queues a copy (EAGAIN when the queue is full). Returns the bytes sent.
  */
 export async function cosend(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
-  const e = await entryOf(k, port, 'cosend');
+  const e = knownEntryOf(k, port) ?? (await entryOf(k, port, 'cosend'));
   if (E.isLeft(e)) return e;
   const { type, entry } = e.right;
   const timeoutMs = defaultTimeout(type, options);
   if (type === 'COCARRIER') return carrierSend(k, port, entry, buf, len, [], timeoutMs);
-  const r = timeoutMs === 0 ? invoke(k, entry, port, { op: 'send', buf, len, thread: k.thread }) : await invoke(k, entry, port, { op: 'sendWait', buf, len, thread: k.thread, timeoutMs });
+  // A COCHANNEL send that fits needs no wait: try it without the waiting path's promise.
+  if (type === 'COCHANNEL' || timeoutMs === 0) {
+    const r = invoke(k, entry, port, { op: 'send', buf, len, thread: k.thread });
+    if (isSysError(r)) return E.left(r);
+    if (timeoutMs === 0 || !mayWait(r)) return r;
+  }
+  const r = await invoke(k, entry, port, { op: 'sendWait', buf, len, thread: k.thread, timeoutMs });
   return isSysError(r) ? E.left(r) : r;
 }
 
@@ -173,7 +193,7 @@ export async function cosend(k: UkernThread, port: Capability, buf: Capability, 
  * Returns the bytes received.
  */
 export async function corecv(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
-  const e = await entryOf(k, port, 'corecv');
+  const e = knownEntryOf(k, port) ?? (await entryOf(k, port, 'corecv'));
   if (E.isLeft(e)) return e;
   const { type, entry } = e.right;
   const timeoutMs = defaultTimeout(type, options);
@@ -189,7 +209,12 @@ export async function corecv(k: UkernThread, port: Capability, buf: Capability, 
     if (E.isLeft(copied)) return E.left(sysError('EFAULT', 'corecv', copied.left.message));
     return E.isLeft(freed) ? freed : E.right(msg.right.len);
   }
-  const r = timeoutMs === 0 && type === 'COCHANNEL' ? invoke(k, entry, port, { op: 'recv', buf, len, thread: k.thread }) : await invoke(k, entry, port, { op: 'recvWait', buf, len, thread: k.thread, timeoutMs });
+  if (type === 'COCHANNEL') {
+    const r = invoke(k, entry, port, { op: 'recv', buf, len, thread: k.thread });
+    if (isSysError(r)) return E.left(r);
+    if (timeoutMs === 0 || !mayWait(r)) return r;
+  }
+  const r = await invoke(k, entry, port, { op: 'recvWait', buf, len, thread: k.thread, timeoutMs });
   return isSysError(r) ? E.left(r) : r;
 }
 

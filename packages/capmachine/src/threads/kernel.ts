@@ -52,6 +52,7 @@ import {
   ScbState,
 } from './layout.js';
 import type { ExitRequest, LinkableCode, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
+import { FutexSleepers } from './futex-sleepers.js';
 import { calibratePolls } from './spin-wait.js';
 import { HostAuthority } from '../host-authority.js';
 import { copyCallBuffer } from '../switcher.js';
@@ -140,6 +141,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   readonly #pairOtype: number;
   readonly #targetOtype: number;
   readonly #runtimeWords = new SharedArrayBuffer(R_WORDS * 4);
+  readonly #sleepers = new FutexSleepers(new Int32Array(this.#runtimeWords));
   readonly #processes = new Map<number, ProcRec>();
   readonly #threads = new Map<number, { proc: ProcRec; thread: ThreadRec }>();
   readonly #byScb = new Map<number, { proc: ProcRec; thread: ThreadRec }>();
@@ -705,8 +707,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     while (Atomics.load(W, i) === expected) {
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      const r = Atomics.waitAsync(W, i, expected, left);
-      if (r.async) await r.value;
+      await this.#sleepers.sleep(W, i, expected, left);
     }
     return true;
   }
@@ -714,7 +715,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   /** Host-only: wake every waiter on the word at cap+offset. */
   wakeWord(cap: Capability, offset: number): number {
     this.machine.loadI32(cap, offset);
-    return Atomics.notify(this.#words(), (cap.addressNumber + offset) >>> 2);
+    return this.#sleepers.wake(this.#words(), (cap.addressNumber + offset) >>> 2);
   }
 
 }

@@ -76,7 +76,13 @@ export const CAPV_STAGE = CAPV_SLOTS * 16;
 export const R_SPINNERS = 0;
 export const R_MAX_SPINNERS = 1;
 export const R_SPIN_POLLS = 2;
-export const R_WORDS = 8;
+/**
+ * Futex sleeper counts: a thread about to sleep on word w adds one to bucket (w mod
+ * FUTEX_BUCKETS), so futexWake skips Atomics.notify (a process-wide mutex) when nobody sleeps.
+ */
+export const R_FUTEX_SLEEPERS = 8;
+export const FUTEX_BUCKETS = 256;
+export const R_WORDS = R_FUTEX_SLEEPERS + FUTEX_BUCKETS;
 
 /** Words of a worker's private doorbell SAB (shared by the threads it hosts). */
 export const D_RPC = 0;

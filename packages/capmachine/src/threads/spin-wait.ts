@@ -12,7 +12,7 @@ export interface WaitStats {
 }
 
 /** Sleep slices are bounded so a waiter re-checks deadlines and peer death regularly. */
-const SLICE_MS = 20;
+export const SLICE_MS = 20;
 
 /**
  * One thread's waiting state. A thread admitted as a spinner keeps its ticket while it stays
@@ -76,6 +76,26 @@ export class Waiter {
       this.release();
     }
     return undefined;
+  }
+
+  /**
+   * Spin until any `words[indices[k]] !== expected[k]` (futexWait's several words): true when
+   * one changed within the budget; false with the ticket given back.
+   */
+  spinAny(words: Int32Array, indices: readonly number[], expected: readonly number[]): boolean {
+    if (!(this.#ticket || this.#admit())) return false;
+    const budget = Atomics.load(this.#runtime, R_SPIN_POLLS);
+    const n = indices.length;
+    for (let i = 0; i < budget; i += n) {
+      for (let k = 0; k < n; k++) {
+        if (Atomics.load(words, indices[k]!) !== expected[k]) {
+          this.stats.spins++;
+          return true;
+        }
+      }
+    }
+    this.release();
+    return false;
   }
 
   /** Count one sleep (for waits done outside this class). */

@@ -63,7 +63,7 @@ import {
 } from './layout.js';
 import type { RpcRequest, WorkerMessage } from './protocol.js';
 import type { SlowInbox } from './slow-inbox.js';
-import { publish, Waiter, type WaitStats } from './spin-wait.js';
+import { publish, SLICE_MS, Waiter, type WaitStats } from './spin-wait.js';
 
 /** What the worker host hands its switcher. */
 export interface ThreadSwitcherKernel {
@@ -86,7 +86,6 @@ export interface ThreadSwitcherKernel {
   readonly post: (msg: WorkerMessage) => void;
 }
 
-const SLICE_MS = 20;
 
 /** One accept session: the call record handlers see and the loop's stop flag. */
 interface Session {
@@ -120,6 +119,11 @@ export class ThreadSwitcher {
   /** Spin and sleep counts of this thread's waits, for tests and tools. */
   get stats(): WaitStats {
     return this.#waiter.stats;
+  }
+
+  /** futexWait's spinning half: true when one of the words left its expected value within the budget. */
+  spinWords(indices: readonly number[], expected: readonly number[]): boolean {
+    return this.#waiter.spinAny(this.#w, indices, expected);
   }
 
   /** Before blocking outside the switcher (RPC, thread exit): stop counting as a spinner. */

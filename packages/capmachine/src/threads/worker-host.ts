@@ -15,7 +15,9 @@ import type { AcceptSession, CodeFactory, CodeModule, CoProcessApi, CoProcessHan
 import type { Program } from '../address-space.js';
 import { CAPV_SLOTS, CAPV_STAGE, D_RPC } from './layout.js';
 import type { LinkableCode, RpcReply, RpcRequest, WorkerBoot, WorkerMessage } from './protocol.js';
+import { FutexSleepers } from './futex-sleepers.js';
 import { SlowInbox } from './slow-inbox.js';
+import { SLICE_MS } from './spin-wait.js';
 import { ThreadSwitcher } from './thread-switcher.js';
 
 /** Thrown inside a co-process to unwind it on exit(). */
@@ -90,6 +92,8 @@ export class WorkerHost {
   readonly kernelRegion: Capability;
   readonly boot: WorkerBoot;
   readonly #slowInbox: SlowInbox;
+  /** Futex sleeper counts shared by every worker and the host (wakes skip empty buckets). */
+  readonly sleepers: FutexSleepers;
   readonly #entry: Capability;
   readonly #pairKey: Capability;
   readonly #targetKey: Capability;
@@ -106,6 +110,7 @@ export class WorkerHost {
     this.#pairKey = key(boot.pairOtype);
     this.#targetKey = key(boot.targetOtype);
     this.#slowInbox = new SlowInbox(boot.slowPort);
+    this.sleepers = new FutexSleepers(new Int32Array(boot.runtimeWords));
     this.switcher = this.newSwitcher(boot.tid, boot.scbBase);
   }
 
@@ -252,26 +257,50 @@ export class ThreadCoThread implements CoThreadApi {
     return this.#sw;
   }
 
-  /** Futexes are Atomics.wait/notify on the shared words themselves. */
+  /**
+   * Futexes are Atomics.wait/notify on the shared words themselves: spin for the calibrated
+   * budget first (a streaming peer usually changes the word within it, and a wake through
+   * waitAsync costs the event loop tens of µs), then sleep counted in the word's bucket.
+   * Several words sleep in slices, so the waits left on the words that did not fire expire.
+   */
   async futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
     const m = this.#host.booted.machine;
     const W = this.#host.booted.memory.words;
     const idx: number[] = [];
+    const expected: number[] = [];
     for (const w of words) {
       if (m.loadI32(w.cap, w.offset) !== w.expected) return 'changed';
       const a = w.cap.addressNumber + w.offset;
       if ((a & 3) !== 0) throw new RangeError('futex word must be 4-byte aligned');
       idx.push(a >>> 2);
+      expected.push(w.expected | 0);
     }
+    if (idx.length === 0) return 'changed';
+    if (this.#sw.spinWords(idx, expected)) return 'woken';
+    const sleepers = this.#host.sleepers;
     const deadline = timeoutMs === undefined || timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    const waits = idx.map((i, k) => Atomics.waitAsync(W, i, words[k]!.expected, deadline === Infinity ? undefined : Math.max(0, deadline - performance.now())));
-    if (waits.some((r) => !r.async)) return 'changed';
-    const r = await Promise.race(waits.map((x) => x.value as Promise<'ok' | 'timed-out'>));
-    return r === 'timed-out' ? 'timeout' : 'woken';
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return 'timeout';
+      if (idx.length === 1) {
+        const r = await sleepers.sleep(W, idx[0]!, expected[0]!, left === Infinity ? undefined : left);
+        return r === 'timed-out' ? 'timeout' : 'woken';
+      }
+      idx.forEach((i) => sleepers.enter(i));
+      try {
+        const slice = Math.min(left, SLICE_MS);
+        const waits = idx.map((i, k) => Atomics.waitAsync(W, i, expected[k]!, slice));
+        if (waits.some((r) => !r.async)) return 'woken';
+        const r = await Promise.race(waits.map((x) => x.value as Promise<'ok' | 'timed-out'>));
+        if (r === 'ok' || idx.some((i, k) => Atomics.load(W, i) !== expected[k])) return 'woken';
+      } finally {
+        idx.forEach((i) => sleepers.leave(i));
+      }
+    }
   }
   futexWake(cap: Capability, offset: number): number {
     this.#host.booted.machine.loadI32(cap, offset);
-    return Atomics.notify(this.#host.booted.memory.words, (cap.addressNumber + offset) >>> 2);
+    return this.#host.sleepers.wake(this.#host.booted.memory.words, (cap.addressNumber + offset) >>> 2);
   }
   now(): number {
     return performance.now();

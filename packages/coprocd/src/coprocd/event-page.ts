@@ -30,7 +30,7 @@ export function eventPageWriter(m: CapMachine, page: Capability, thread: CoThrea
     m.storeI32(page, at + R.CODE, 'code' in e ? e.code : 0);
     m.storeI32(page, at + R.TEXT_LEN, bytes.length);
     m.store(page, at + R.TEXT, bytes);
-    m.storeI32(page, SEQ, seq + 1);
+    m.fetchAddI32(page, SEQ, 1);
     thread.futexWake(page, SEQ);
   };
 }

@@ -20,9 +20,14 @@ export function guarded<T>(op: string, f: () => E.Either<SysError, T>): E.Either
   try {
     return f();
   } catch (e) {
-    if (isCapabilityFault(e)) return E.left(sysError('EFAULT', op, e.message));
-    throw e;
+    return faulted(op, e);
   }
+}
+
+/** A caught capability fault as EFAULT; anything else is a bug and is rethrown. */
+export function faulted(op: string, e: unknown): E.Either<SysError, never> {
+  if (isCapabilityFault(e)) return E.left(sysError('EFAULT', op, e.message));
+  throw e;
 }
 
 /** Absolute deadline for a timeout (negative = none). */

@@ -62,7 +62,8 @@ export function entryCodeModule(): string {
 /** The code behind one type's entry: validate the request, then run the operation. */
 function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): EntryCode {
   const eopnotsupp = (op: string) => E.left(sysError('EOPNOTSUPP', op, `${table.type} does not support ${op} through its entry`));
-  return (_pcc, data, arg) => {
+  // One closure per entry, none per call: this runs once per message.
+  return function coportEntry(_pcc, data, arg) {
     const req = arg as EntryRequest;
     if (typeof req !== 'object' || req === null || typeof req.op !== 'string') return E.left(sysError('EINVAL', 'coport', 'malformed request'));
     const needsThread = req.op !== 'restrict' && req.op !== 'info';
@@ -71,7 +72,6 @@ function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): 
     if (resolved === 'invalid') return wrap(req.op, E.left(sysError('EINVAL', req.op, 'not a coport handle')));
     if (resolved === 'stale') return wrap(req.op, E.left(sysError('EPIPE', req.op, 'coport was closed')));
     const port = resolved;
-    const timeout = (t: unknown): number => (typeof t === 'number' && !Number.isNaN(t) ? t : -1);
     switch (req.op) {
       case 'send':
         return table.type === 'COCHANNEL' ? channelSend(m, req.thread, port, req.buf, req.len) : table.type === 'COPIPE' ? pipeSend(m, req.thread, port, req.buf, req.len) : eopnotsupp('send');
@@ -114,6 +114,8 @@ function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): 
     }
   };
 }
+
+const timeout = (t: unknown): number => (typeof t === 'number' && !Number.isNaN(t) ? t : -1);
 
 /** The calling thread, as the runtime gave it to the caller (both runtimes' threads can wait and wake). */
 function isThread(x: unknown): x is CoThreadApi {

@@ -33,9 +33,9 @@ export const Rec = {
 
 export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
 
-/** Publish a change: bump SEQ and wake everyone waiting on it. */
+/** Publish a change: bump SEQ (atomically: wakers on other threads rely on the order) and wake its waiters. */
 export function publish(m: CapMachine, thread: CoThreadApi, rec: Capability): void {
-  m.storeI32(rec, Rec.SEQ, (m.loadI32(rec, Rec.SEQ) + 1) | 0);
+  m.fetchAddI32(rec, Rec.SEQ, 1);
   thread.futexWake(rec, Rec.SEQ);
 }
 

@@ -25,12 +25,17 @@ export interface ResolvedPort {
   readonly gen: number;
   readonly rec: Capability;
   readonly rights: number;
+  readonly table: PortTable;
 }
 
 export class PortTable {
   readonly slots: SlotTable<PortSlot>;
   readonly #m: CapMachine;
   readonly #records: Capability;
+  /** Record capabilities by slot, derived once: every client operation needs its port's. */
+  readonly #recs: Array<Capability | undefined>;
+  /** COCHANNEL rings by slot, loaded once per port (a ring is fixed for its port's lifetime). */
+  readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
 
   constructor(
     machine: CapMachine,
@@ -42,6 +47,8 @@ export class PortTable {
     this.#m = machine;
     this.#records = records;
     this.slots = new SlotTable<PortSlot>(capacity);
+    this.#recs = new Array<Capability | undefined>(capacity).fill(undefined);
+    this.#rings = new Array<{ gen: number; ring: Capability } | undefined>(capacity).fill(undefined);
   }
 
   static recordBytes(ports: number): number {
@@ -49,7 +56,11 @@ export class PortTable {
   }
 
   record(slot: number): Capability {
-    return this.#m.restrict(this.#records, BigInt(slot * RECORD_BYTES), BigInt(RECORD_BYTES));
+    const known = this.#recs[slot];
+    if (known !== undefined && this.#m.isLive(known)) return known;
+    const rec = this.#m.restrict(this.#records, BigInt(slot * RECORD_BYTES), BigInt(RECORD_BYTES));
+    this.#recs[slot] = rec;
+    return rec;
   }
 
   /** Occupy a slot and initialise its record; undefined when every slot is taken. */
@@ -99,6 +110,15 @@ export class PortTable {
     if (token === undefined || token.slot >= this.capacity) return 'invalid';
     const rec = this.record(token.slot);
     if (this.#m.loadI32(rec, Rec.GEN) !== token.gen) return 'stale';
-    return { slot: token.slot, gen: token.gen, rec, rights: token.perms };
+    return { slot: token.slot, gen: token.gen, rec, rights: token.perms, table: this };
+  }
+
+  /** The ring capability of a resolved COCHANNEL port (its record's BUF, loaded once per generation). */
+  ring(port: ResolvedPort): Capability {
+    const known = this.#rings[port.slot];
+    if (known !== undefined && known.gen === port.gen && this.#m.isLive(known.ring)) return known.ring;
+    const ring = this.#m.loadCap(port.rec, Rec.BUF);
+    if (ring.tag) this.#rings[port.slot] = { gen: port.gen, ring };
+    return ring;
   }
 }
