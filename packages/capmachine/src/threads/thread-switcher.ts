@@ -92,6 +92,11 @@ interface Session {
   readonly call: IncomingCall;
   invoke: (call: IncomingCall) => number;
   stopped: boolean;
+  /**
+   * REQ as it was before the state said FAST: the serve loop waits for a change from this
+   * value. Read later, a request published in between would already count as seen.
+   */
+  readonly reqBefore: number;
 }
 
 export class ThreadSwitcher {
@@ -395,6 +400,7 @@ export class ThreadSwitcher {
       call: { cookie: this.#cookieFor(base), length: 0, inbuf: buffers.inbuf, inlen, outbuf: buffers.outbuf, outlen, slow },
       invoke: plainInvoker(() => 0),
       stopped: false,
+      reqBefore: Atomics.load(W, this.#i(base, O_REQ)),
     };
     session.invoke = isGeneratorFunction(handler) ? loopInvoker(handler, () => (session.stopped = true)) : plainInvoker(handler);
     this.#serving = true;
@@ -444,7 +450,7 @@ export class ThreadSwitcher {
     const session = opened.right;
     try {
       if (slow) this.#serveSlow(session.invoke, session.call, () => session.stopped);
-      else this.#serveFast(session.invoke, session.call, () => session.stopped);
+      else this.#serveFast(session);
     } finally {
       this.#close();
     }
@@ -479,7 +485,7 @@ export class ThreadSwitcher {
     const iReq = this.#i(base, O_REQ);
     const iState = this.#i(base, O_STATE);
     const iSleep = this.#i(base, O_CALLEE_SLEEPING);
-    let seen = Atomics.load(W, iReq);
+    let seen = session.reqBefore;
     for (;;) {
       let seq = this.#waiter.spin(W, iReq, seen);
       while (seq === undefined) {
@@ -555,18 +561,18 @@ export class ThreadSwitcher {
     this.#k.post({ t: 'slow-reply', callee: base, result: Math.min(reply, call.outlen) });
   }
 
-  #serveFast(invoke: (call: IncomingCall) => number, call: IncomingCall, stopped: () => boolean): void {
+  #serveFast(session: Session): void {
     const base = this.#k.self.scbBase;
     const W = this.#w;
     const iReq = this.#i(base, O_REQ);
     const iState = this.#i(base, O_STATE);
-    let seen = Atomics.load(W, iReq);
+    let seen = session.reqBefore;
     for (;;) {
       const seq = this.#waiter.waitForChange(W, iReq, seen, this.#i(base, O_CALLEE_SLEEPING), Infinity, () => Atomics.load(W, iState) === ScbState.GONE);
       if (seq === undefined) return;
       seen = seq;
-      this.#handleFast(invoke, call, seq);
-      if (stopped()) return;
+      this.#handleFast(session.invoke, session.call, seq);
+      if (session.stopped) return;
     }
   }
 
