@@ -17,6 +17,7 @@ import { sysError, type SysError } from './errno.js';
 import { CapabilityFault } from './fault.js';
 import { FutexTable } from './futex.js';
 import { CODE_PERMS, CapMachine, codeBytes, type BootedMachine, type EntryCode } from './machine.js';
+import { GrantHeap } from './grant-heap.js';
 import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
 import { Quarantine } from './quarantine.js';
@@ -114,10 +115,9 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   readonly futex: FutexTable;
   readonly #booted: BootedMachine;
   readonly #kernelHeap: RegionAllocator;
-  readonly #heap: RegionAllocator;
+  readonly #heap: GrantHeap;
   readonly #processes = new Map<number, ProcessRecord>();
   /** Memory of exited co-processes: revoked for registers at exit, swept and reused in batches. */
-  readonly #reclaim: Quarantine;
   readonly #authority: HostAuthority;
   /** @internal */
   readonly stdout: (line: string) => void;
@@ -139,8 +139,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     const kernelBytes = options.kernelBytes ?? Math.min(1 << 20, memoryBytes / 4);
     // Page 0 stays unmapped, as NULL-adjacent memory should.
     this.#kernelHeap = new RegionAllocator(4096, kernelBytes);
-    this.#heap = new RegionAllocator(kernelBytes, memoryBytes);
-    this.#reclaim = new Quarantine(this.machine, options.reclaimQuarantineBytes ?? Math.max(64 << 10, (memoryBytes - kernelBytes) / 16));
+    this.#heap = new GrantHeap(this.#booted, new RegionAllocator(kernelBytes, memoryBytes), options.reclaimQuarantineBytes ?? GrantHeap.defaultQuarantine(memoryBytes - kernelBytes));
     const kernelTypes = this.#booted.roots.kernelTypes;
     const key = (): Capability =>
       E.getOrElseW(() => {
@@ -180,38 +179,22 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** Grant a fresh, zeroed region to `pid`; the capability has exactly its bounds. */
   #grant(pid: number, bytes: number, perms: number): E.Either<SysError, Capability> {
-    const r = this.#allocate(bytes, pid);
+    const r = this.#heap.allocate(bytes, pid);
     if (r === undefined) return E.left(sysError('ENOMEM', 'malloc', `no room for ${bytes} bytes`));
-    this.#booted.memory.fill(r.base, r.length, 0);
     this.#processes.get(pid)?.grants.add(r.base);
     const cap = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), perms & (PermSet.DATA | Perm.CINVOKE));
     return E.right(cap);
   }
 
-  /** Heap allocation; when the heap is full, sweep the reclaim quarantine and try again. */
-  #allocate(bytes: number, pid: number): Region | undefined {
-    return this.#reclaim.orSweep(() => this.#heap.allocate(bytes, pid));
-  }
-
-  /**
-   * An exited co-process's memory: every capability to it dies now in registers (any thread
-   * of any co-process) and at the next sweep in memory; only then is it reused. What others
-   * were doing with it fails cleanly: loads, stores and copies through those capabilities
-   * fault (daemons report EFAULT), and nothing can ever read a later owner's data.
-   */
+  /** An exited co-process's memory goes back through revocation (see GrantHeap). */
   #reclaimGrants(proc: ProcessRecord): void {
-    for (const base of proc.grants) {
-      const r = this.#heap.regionAt(base);
-      if (r === undefined) continue;
-      const region = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), PermSet.DATA);
-      this.#reclaim.add(region, () => void this.#heap.free(r.base));
-    }
+    this.#heap.reclaim(proc.grants);
     proc.grants.clear();
   }
 
   /** Bytes of exited co-processes' memory waiting for the next revocation sweep. */
   get reclaimPending(): number {
-    return this.#reclaim.bytes;
+    return this.#heap.pending;
   }
 
   /**
@@ -284,7 +267,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** @internal Load code for `pid`: one 16-byte entry per function, EXECUTE|CINVOKE caps. */
   loadCode<K extends string>(pid: number, names: readonly K[], code: Readonly<Record<K, EntryCode>>): E.Either<SysError, Record<K, Capability>> {
-    const r = this.#allocate(codeBytes(names.length), pid);
+    const r = this.#heap.allocate(codeBytes(names.length), pid);
     if (r === undefined) return E.left(sysError('ENOMEM', 'loadCode', 'no room for code'));
     this.#processes.get(pid)?.grants.add(r.base);
     const text = this.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), CODE_PERMS);
@@ -320,7 +303,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** Host-only: a fresh zeroed region of the heap, to hand a co-process through its capv. */
   allocateShared(bytes: number): Capability {
-    const r = this.#allocate(bytes, 0);
+    const r = this.#heap.allocate(bytes, 0);
     if (r === undefined) throw new Error(`no room for ${bytes} bytes`);
     return this.#authority.region(r.base, r.length);
   }

@@ -164,6 +164,8 @@ export interface CoProcessApi {
 export interface AddressSpaceApi {
   readonly runtime: RuntimeKind;
   readonly machine: CapMachine;
+  /** Bytes of exited co-processes' memory revoked and waiting for the next sweep before reuse. */
+  readonly reclaimPending: number;
   /** Host-only (boot code, tools): a fresh zeroed region to hand a co-process through its capv. */
   allocateShared(bytes: number): Capability;
   /** Host-only: SEAL|UNSEAL over `count` fresh otypes (boot code minting daemon authority). */

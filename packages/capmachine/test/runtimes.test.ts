@@ -215,3 +215,20 @@ for (const runtime of ['inline', 'threads'] as const) {
     t.is(run.space.machine.loadI32(block, 0), rounds);
   });
 }
+
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] exited co-processes' memory is reclaimed: a small heap serves more of them than fit at once`, both, runtime, async (t, rt) => {
+    const lines: string[] = [];
+    // 3 MiB of heap; six co-processes in turn take 1 MiB each and exit.
+    const space = createAddressSpace({ runtime: rt, memoryBytes: 4 << 20, stdout: (l) => lines.push(l) });
+    try {
+      for (let i = 0; i < 6; i++) {
+        const s = await space.spawn(ip('grabber'), { argv: ['grabber', String(1 << 20)] }).exited;
+        t.like(s, { reason: 'returned', code: 0 }, String(s.error));
+      }
+      t.deepEqual(lines.map((l) => (JSON.parse(l) as { value: unknown }).value), Array(6).fill('ok'), lines.join('\n'));
+    } finally {
+      await space.shutdown();
+    }
+  });
+}

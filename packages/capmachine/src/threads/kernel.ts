@@ -54,6 +54,7 @@ import {
 import type { ExitRequest, LinkableCode, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
 import { FutexSleepers } from './futex-sleepers.js';
 import { calibratePolls } from './spin-wait.js';
+import { GrantHeap } from '../grant-heap.js';
 import { HostAuthority } from '../host-authority.js';
 import { copyCallBuffer } from '../switcher.js';
 import { releaseClaim, wakeClaimWaiters } from './thread-switcher.js';
@@ -71,6 +72,8 @@ export interface ThreadedOptions {
   readonly spinMicros?: number;
   /** Threads allowed to spin at once (default: the number of cores). */
   readonly maxSpinners?: number;
+  /** Bytes of exited co-processes' memory held before a revocation sweep (as inline). */
+  readonly reclaimQuarantineBytes?: number;
 }
 
 /** One worker_thread: it hosts a co-process's main thread and any threads it spawned. */
@@ -134,7 +137,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   readonly machine: CapMachine;
   readonly #booted: BootedMachine;
   readonly #kernelHeap: RegionAllocator;
-  readonly #heap: RegionAllocator;
+  readonly #heap: GrantHeap;
   readonly #kernel: { base: number; length: number };
   readonly #kernelCap: Capability;
   readonly #entryBase: number;
@@ -168,7 +171,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     this.#authority = new HostAuthority(this.#booted);
     const kernelBytes = options.kernelBytes ?? Math.min(1 << 20, memoryBytes / 4);
     this.#kernelHeap = new RegionAllocator(4096, kernelBytes);
-    this.#heap = new RegionAllocator(kernelBytes, memoryBytes);
+    this.#heap = new GrantHeap(this.#booted, new RegionAllocator(kernelBytes, memoryBytes), options.reclaimQuarantineBytes ?? GrantHeap.defaultQuarantine(memoryBytes - kernelBytes));
     this.#kernel = { base: 4096, length: kernelBytes - 4096 };
     this.#kernelCap = this.machine.restrict(this.#booted.roots.memory, BigInt(this.#kernel.base), BigInt(this.#kernel.length), PermSet.DATA | Perm.CINVOKE);
     this.#entryBase = this.#kernelRegion(64);
@@ -376,7 +379,6 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
         if (!Number.isInteger(req.bytes) || req.bytes < 0) return answer(E.left(sysError('EINVAL', 'malloc', `bad size ${req.bytes}`)));
         const r = this.#heap.allocate(req.bytes, proc.pid);
         if (r === undefined) return answer(E.left(sysError('ENOMEM', 'malloc', `no room for ${req.bytes} bytes`)));
-        this.#booted.memory.fill(r.base, r.length, 0);
         proc.grants.add(r.base);
         return answer(E.right({ base: r.base, length: r.length }));
       }
@@ -582,7 +584,9 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     proc.exit = status;
     for (const t of proc.threads.values()) if (t.alive) this.#scbGone(t);
     for (const w of proc.workers) if (w.alive) void w.worker.terminate();
-    // As inline: granted memory is kept until revocation can prove no capability survives.
+    // As inline: its memory dies now for every thread and is reused after the next sweep.
+    this.#heap.reclaim(proc.grants);
+    proc.grants.clear();
     proc.resolveExit(status);
     this.emit('exit', status);
   }
@@ -629,6 +633,11 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       }
     }
     this.#checkIdle();
+  }
+
+  /** Bytes of exited co-processes' memory waiting for the next revocation sweep. */
+  get reclaimPending(): number {
+    return this.#heap.pending;
   }
 
   /** Workers still running (0 after shutdown). */

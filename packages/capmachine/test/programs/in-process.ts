@@ -124,3 +124,10 @@ export async function linker(ctx: CoProcessApi): Promise<number> {
   });
   return 0;
 }
+
+/** Takes argv[1] bytes of heap and reports whether it got them (memory reclaim tests). */
+export function grabber(ctx: CoProcessApi): number {
+  const r = ctx.malloc(Number(ctx.argv[1]));
+  report(ctx, 'grab', E.isRight(r) ? 'ok' : r.left._tag);
+  return 0;
+}
