@@ -1,7 +1,15 @@
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace, CapCause, Perm, PermSet, type Capability } from '../src/index.js';
+import type { ExecutionContext } from 'ava';
+import { AddressSpace, CapCause, Perm, PermSet, type Capability, type CoProcessContext, type EntryCode } from '../src/index.js';
 import { causeOf, setup } from './_helpers.js';
+
+/** Load `code` into the co-process (as a module would be) and return its entries. */
+function load<K extends string>(t: ExecutionContext, ctx: CoProcessContext, code: Record<K, EntryCode>): Record<K, Capability> {
+  const params = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(16))!;
+  const names = Object.keys(code) as K[];
+  return E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ module: import.meta.url, export: 'unused', names, params }, () => code))!;
+}
 
 test('cinvoke runs the installed code with the unsealed data; the caller never unseals', async (t) => {
   const space = AddressSpace.create();
@@ -10,13 +18,10 @@ test('cinvoke runs the installed code with the unsealed data; the caller never u
     name: 'owner',
     main(ctx) {
       const m = ctx.machine;
-      const params = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(16))!;
-      const code = E.getOrElseW(() => t.fail('loadCode'))(
-        ctx.loadCode({ module: import.meta.url, export: 'unused', names: ['peek'], params }, () => ({ peek: (_pcc, data, arg) => (seen.push(data), (arg as number) + 1) })),
-      );
+      const code = load(t, ctx, { peek: (_pcc, data, arg) => (seen.push(data), (arg as number) + 1) });
       const key = space.mintTypes(1);
       const obj = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(32, PermSet.DATA | Perm.CINVOKE));
-      const sealedCode = m.seal(code!.peek, key);
+      const sealedCode = m.seal(code.peek, key);
       const sealedData = m.seal(obj, key);
       t.is(m.cinvoke(sealedCode, sealedData, 41), 42);
       t.false(seen[0]!.sealed);
@@ -24,9 +29,9 @@ test('cinvoke runs the installed code with the unsealed data; the caller never u
       // Mismatched otypes, unsealed operands and code-less entries all trap.
       const other = space.mintTypes(1);
       t.is(causeOf(() => m.cinvoke(sealedCode, m.seal(obj, other))), CapCause.TypeViolation);
-      t.is(causeOf(() => m.cinvoke(code!.peek, sealedData)), CapCause.SealViolation);
-      const blank = E.getOrElseW(() => t.fail('loadCode'))(ctx.loadCode({ module: import.meta.url, export: 'unused', names: ['a'], params }, () => ({ a: () => 0 })));
-      const noCode = m.seal(m.restrict(blank!.a, 0n, 16n), key);
+      t.is(causeOf(() => m.cinvoke(code.peek, sealedData)), CapCause.SealViolation);
+      const blank = load(t, ctx, { a: () => 0 });
+      const noCode = m.seal(m.restrict(blank.a, 0n, 16n), key);
       t.is(m.cinvoke(noCode, sealedData), 0);
     },
   });
@@ -41,10 +46,7 @@ test('repeated CInvokes of one handle see its data each time, and none once its 
     name: 'owner',
     main(ctx) {
       const m = ctx.machine;
-      const params = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(16))!;
-      const code = E.getOrElseW(() => t.fail('loadCode'))(
-        ctx.loadCode({ module: import.meta.url, export: 'unused', names: ['base'], params }, () => ({ base: (_pcc, data) => (bases.push(data.base), m.loadI32(data, 0)) })),
-      )!;
+      const code = load(t, ctx, { base: (_pcc, data) => (bases.push(data.base), m.loadI32(data, 0)) });
       const key = space.mintTypes(1);
       const sealedCode = m.seal(code.base, key);
       const alloc = (v: number) => {
