@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
-import { RegionAllocator, type Region } from './allocator.js';
+import { RegionAllocator } from './allocator.js';
 import { Capability } from './capability.js';
 import { sysError, type SysError } from './errno.js';
 import { CapabilityFault } from './fault.js';
@@ -20,7 +20,6 @@ import { CODE_PERMS, CapMachine, codeBytes, type BootedMachine, type EntryCode }
 import { GrantHeap } from './grant-heap.js';
 import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
-import { Quarantine } from './quarantine.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
 import {
   Switcher,
@@ -186,12 +185,6 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     return E.right(cap);
   }
 
-  /** An exited co-process's memory goes back through revocation (see GrantHeap). */
-  #reclaimGrants(proc: ProcessRecord): void {
-    this.#heap.reclaim(proc.grants);
-    proc.grants.clear();
-  }
-
   /** Bytes of exited co-processes' memory waiting for the next revocation sweep. */
   get reclaimPending(): number {
     return this.#heap.pending;
@@ -286,7 +279,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
       // Whatever the thread blocks on ends now; its next system call fails.
       this.scheduler.interrupt(t.task, 'closed');
     }
-    this.#reclaimGrants(proc);
+    this.#heap.reclaim(proc.grants);
     proc.resolveExit(status);
     this.emit('exit', status);
   }

@@ -34,14 +34,15 @@ export class GrantHeap {
     return r;
   }
 
-  /** Hand the regions at `bases` back (their owner exited): revoked now, reused after the sweep. */
-  reclaim(bases: Iterable<number>): void {
-    for (const base of bases) {
+  /** Hand an exited owner's regions back (and empty its set): revoked now, reused after the sweep. */
+  reclaim(grants: Set<number>): void {
+    for (const base of grants) {
       const r = this.#heap.regionAt(base);
       if (r === undefined) continue;
       const region: Capability = this.#booted.machine.restrict(this.#booted.roots.memory, BigInt(r.base), BigInt(r.length), PermSet.DATA);
       this.#quarantine.add(region, () => void this.#heap.free(r.base));
     }
+    grants.clear();
   }
 
   /** Bytes waiting for the next sweep. */

@@ -37,14 +37,19 @@ export class FutexSleepers {
     return Atomics.notify(words, wordIndex);
   }
 
-  /** Sleep on one word, counted in, until it is not `expected`, a notify, or `timeoutMs`. */
-  async sleep(words: Int32Array, wordIndex: number, expected: number, timeoutMs: number | undefined): Promise<'ok' | 'not-equal' | 'timed-out'> {
-    this.enter(wordIndex);
+  /**
+   * Sleep, counted in on each word, until one of `words[indices[k]]` is not `expected[k]`, a
+   * notify, or `timeoutMs`. The waits on words that did not fire stay registered until their
+   * own timeout, so callers with several words pass a bounded slice.
+   */
+  async sleep(words: Int32Array, indices: readonly number[], expected: readonly number[], timeoutMs: number | undefined): Promise<'ok' | 'not-equal' | 'timed-out'> {
+    for (const i of indices) this.enter(i);
     try {
-      const r = Atomics.waitAsync(words, wordIndex, expected, timeoutMs);
-      return r.async ? await r.value : r.value;
+      const waits = indices.map((i, k) => Atomics.waitAsync(words, i, expected[k]!, timeoutMs));
+      if (waits.some((r) => !r.async)) return 'not-equal';
+      return await Promise.race(waits.map((r) => r.value));
     } finally {
-      this.leave(wordIndex);
+      for (const i of indices) this.leave(i);
     }
   }
 }

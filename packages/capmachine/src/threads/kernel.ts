@@ -586,7 +586,6 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     for (const w of proc.workers) if (w.alive) void w.worker.terminate();
     // As inline: its memory dies now for every thread and is reused after the next sweep.
     this.#heap.reclaim(proc.grants);
-    proc.grants.clear();
     proc.resolveExit(status);
     this.emit('exit', status);
   }
@@ -716,7 +715,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     while (Atomics.load(W, i) === expected) {
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      await this.#sleepers.sleep(W, i, expected, left);
+      await this.#sleepers.sleep(W, [i], [expected], left);
     }
     return true;
   }

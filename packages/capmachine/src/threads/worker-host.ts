@@ -282,20 +282,10 @@ export class ThreadCoThread implements CoThreadApi {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return 'timeout';
-      if (idx.length === 1) {
-        const r = await sleepers.sleep(W, idx[0]!, expected[0]!, left === Infinity ? undefined : left);
-        return r === 'timed-out' ? 'timeout' : 'woken';
-      }
-      idx.forEach((i) => sleepers.enter(i));
-      try {
-        const slice = Math.min(left, SLICE_MS);
-        const waits = idx.map((i, k) => Atomics.waitAsync(W, i, expected[k]!, slice));
-        if (waits.some((r) => !r.async)) return 'woken';
-        const r = await Promise.race(waits.map((x) => x.value as Promise<'ok' | 'timed-out'>));
-        if (r === 'ok' || idx.some((i, k) => Atomics.load(W, i) !== expected[k])) return 'woken';
-      } finally {
-        idx.forEach((i) => sleepers.leave(i));
-      }
+      // One word sleeps for all that is left; several sleep in slices (see FutexSleepers.sleep).
+      const slice = idx.length > 1 ? Math.min(left, SLICE_MS) : left === Infinity ? undefined : left;
+      const r = await sleepers.sleep(W, idx, expected, slice);
+      if (r !== 'timed-out' || idx.some((i, k) => Atomics.load(W, i) !== expected[k])) return 'woken';
     }
   }
   futexWake(cap: Capability, offset: number): number {
