@@ -210,41 +210,43 @@ export function applyToModel(model: Model, cmd: Cmd, pick: (i: number) => MHandl
 
 export type Call = <D extends AnyOpDecl>(decl: D, args: ArgsOf<D>) => Promise<E.Either<{ readonly _tag: string }, unknown>>;
 
+/** What one command did against a real nsd: its result, and the handle it added (if any). */
+export interface Issued {
+  readonly got: E.Either<{ readonly _tag: string }, unknown>;
+  readonly fresh: Capability | undefined;
+}
+
 /**
- * Replay commands against a real nsd through `call` and return each outcome tag. Handles
- * from successful cocreate/coinsert/coselect/coupdate join the list exactly as in the model.
+ * Issue one command through `call`, with handles chosen by `pick` (the same indexes the model
+ * uses). Successful cocreate/coinsert/coselect/coupdate add their handle, exactly as in the model.
  */
+export async function issueCommand(call: Call, cmd: Cmd, pick: (i: number) => Capability, local: Capability, global: Capability): Promise<Issued> {
+  const added = (got: E.Either<{ readonly _tag: string }, unknown>, field: 'ns' | 'nsobj'): Issued => ({
+    got,
+    fresh: E.isRight(got) ? (got.right as Record<typeof field, Capability>)[field] : undefined,
+  });
+  switch (cmd.op) {
+    case 'cocreate':
+      return added(await call(cocreate, { name: NAMES[cmd.name] as never, type: NS_TYPES[cmd.type]!, parent: pick(cmd.parent) }), 'ns');
+    case 'codrop':
+      return { got: await call(codrop, { ns: pick(cmd.ns), parent: pick(cmd.parent), recursive: cmd.recursive ? 1 : 0 }), fresh: undefined };
+    case 'coinsert':
+      return added(await call(coinsert, { name: NAMES[cmd.name] as never, type: OBJ_TYPES[cmd.type]!, obj: cmd.withObj ? (cmd.globalObj ? global : local) : undefined, ns: pick(cmd.ns) }), 'nsobj');
+    case 'coselect':
+      return added(await call(coselect, { name: NAMES[cmd.name] as never, type: OBJ_TYPES[cmd.type]!, ns: pick(cmd.ns) }), 'nsobj');
+    case 'coupdate':
+      return added(await call(coupdate, { nsobj: pick(cmd.h), type: OBJ_TYPES[cmd.type]!, obj: local }), 'nsobj');
+    case 'codelete':
+      return { got: await call(codelete, { nsobj: pick(cmd.h), ns: pick(cmd.ns) }), fresh: undefined };
+  }
+}
+
+/** Replay commands against a real nsd through `call` and return each outcome tag. */
 export async function replayTags(call: Call, root: Capability, local: Capability, global: Capability, cmds: readonly Cmd[]): Promise<string[]> {
   const handles: Capability[] = [root];
-  const pick = (i: number): Capability => handles[pickIndex(i, handles.length)]!;
   const out: string[] = [];
   for (const cmd of cmds) {
-    let got: E.Either<{ readonly _tag: string }, unknown>;
-    let fresh: Capability | undefined;
-    switch (cmd.op) {
-      case 'cocreate':
-        got = await call(cocreate, { name: NAMES[cmd.name] as never, type: NS_TYPES[cmd.type]!, parent: pick(cmd.parent) });
-        if (E.isRight(got)) fresh = (got.right as { ns: Capability }).ns;
-        break;
-      case 'codrop':
-        got = await call(codrop, { ns: pick(cmd.ns), parent: pick(cmd.parent), recursive: cmd.recursive ? 1 : 0 });
-        break;
-      case 'coinsert':
-        got = await call(coinsert, { name: NAMES[cmd.name] as never, type: OBJ_TYPES[cmd.type]!, obj: cmd.withObj ? (cmd.globalObj ? global : local) : undefined, ns: pick(cmd.ns) });
-        if (E.isRight(got)) fresh = (got.right as { nsobj: Capability }).nsobj;
-        break;
-      case 'coselect':
-        got = await call(coselect, { name: NAMES[cmd.name] as never, type: OBJ_TYPES[cmd.type]!, ns: pick(cmd.ns) });
-        if (E.isRight(got)) fresh = (got.right as { nsobj: Capability }).nsobj;
-        break;
-      case 'coupdate':
-        got = await call(coupdate, { nsobj: pick(cmd.h), type: OBJ_TYPES[cmd.type]!, obj: local });
-        if (E.isRight(got)) fresh = (got.right as { nsobj: Capability }).nsobj;
-        break;
-      case 'codelete':
-        got = await call(codelete, { nsobj: pick(cmd.h), ns: pick(cmd.ns) });
-        break;
-    }
+    const { got, fresh } = await issueCommand(call, cmd, (i) => handles[pickIndex(i, handles.length)]!, local, global);
     out.push(E.isLeft(got) ? got.left._tag : 'ok');
     if (fresh !== undefined) handles.push(fresh);
   }

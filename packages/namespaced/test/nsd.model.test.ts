@@ -8,8 +8,8 @@ import test from 'ava';
 import { fc } from '@fast-check/ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, type Capability } from '@comsg/capmachine';
-import { cocreate, codelete, codrop, coinsert, coselect, coupdate, ObjRight } from '../src/protocol/index.js';
-import { LIMITS, NAMES, NS_TYPES, OBJ_TYPES, Model, arbCmd, pickIndex, type Cmd, type MHandle } from './_model.js';
+import { ObjRight } from '../src/protocol/index.js';
+import { LIMITS, OBJ_TYPES, Model, applyToModel, arbCmd, issueCommand, pickIndex, type Cmd, type MHandle } from './_model.js';
 import { nsdWorld, type Agent, type NsdWorld } from './_harness.js';
 
 interface Real {
@@ -37,70 +37,17 @@ const outcomes = new Set<string>();
 
 async function step(model: Model, real: Real, cmd: Cmd): Promise<string | undefined> {
   const a: Agent = real.world.agents[cmd.agent]!;
-  const pick = (i: number): [MHandle | undefined, Capability | undefined] => {
-    const at = pickIndex(i, model.handles.length);
-    return [model.handles[at], real.handles[at]];
-  };
-  const name = (i: number): string => NAMES[i]!;
-  let expected: string | MHandle | number | undefined;
-  let got: E.Either<{ _tag: string }, unknown>;
-  let newHandle: Capability | undefined;
-  switch (cmd.op) {
-    case 'cocreate': {
-      const [mh, rh] = pick(cmd.parent);
-      const type = NS_TYPES[cmd.type]!;
-      expected = model.cocreate(name(cmd.name), type, mh);
-      got = await a.call(cocreate, { name: name(cmd.name) as never, type, parent: rh! });
-      if (E.isRight(got)) newHandle = (got.right as { ns: Capability }).ns;
-      break;
-    }
-    case 'codrop': {
-      const [mn, rn] = pick(cmd.ns);
-      const [mp, rp] = pick(cmd.parent);
-      expected = model.codrop(mn, mp, cmd.recursive);
-      got = await a.call(codrop, { ns: rn!, parent: rp!, recursive: cmd.recursive ? 1 : 0 });
-      if (E.isRight(got) && typeof expected === 'number' && (got.right as { removed: number }).removed !== expected) {
-        return `codrop removed ${(got.right as { removed: number }).removed}, model ${expected}`;
-      }
-      break;
-    }
-    case 'coinsert': {
-      const [mh, rh] = pick(cmd.ns);
-      const type = OBJ_TYPES[cmd.type]!;
-      expected = model.coinsert(name(cmd.name), type, cmd.withObj, cmd.globalObj, mh);
-      const obj = cmd.withObj ? (cmd.globalObj ? real.global : real.local) : undefined;
-      got = await a.call(coinsert, { name: name(cmd.name) as never, type, obj, ns: rh! });
-      if (E.isRight(got)) newHandle = (got.right as { nsobj: Capability }).nsobj;
-      break;
-    }
-    case 'coselect': {
-      const [mh, rh] = pick(cmd.ns);
-      const type = OBJ_TYPES[cmd.type]!;
-      expected = model.coselect(name(cmd.name), type, mh);
-      got = await a.call(coselect, { name: name(cmd.name) as never, type, ns: rh! });
-      if (E.isRight(got)) {
-        const r = got.right as { nsobj: Capability; obj: Capability | undefined };
-        newHandle = r.nsobj;
-        if ((type === 'RESERVATION') !== (r.obj === undefined)) return 'coselect returned the wrong stored object';
-        if (r.obj !== undefined && !r.obj.equalsExact(real.local)) return 'coselect returned a different object';
-      }
-      break;
-    }
-    case 'coupdate': {
-      const [mh, rh] = pick(cmd.h);
-      const type = OBJ_TYPES[cmd.type]!;
-      expected = model.coupdate(mh, type);
-      got = await a.call(coupdate, { nsobj: rh!, type, obj: real.local });
-      if (E.isRight(got)) newHandle = (got.right as { nsobj: Capability }).nsobj;
-      break;
-    }
-    case 'codelete': {
-      const [mh, rh] = pick(cmd.h);
-      const [mn, rn] = pick(cmd.ns);
-      expected = model.codelete(mh, mn);
-      got = await a.call(codelete, { nsobj: rh!, ns: rn! });
-      break;
-    }
+  const at = (i: number): number => pickIndex(i, model.handles.length);
+  const expected = applyToModel(model, cmd, (i) => model.handles[at(i)]);
+  const { got, fresh: newHandle } = await issueCommand(a.call, cmd, (i) => real.handles[at(i)]!, real.local, real.global);
+  // What the outcome tag alone does not show: the count codrop removed, the object coselect returned.
+  if (cmd.op === 'codrop' && E.isRight(got) && typeof expected === 'number' && (got.right as { removed: number }).removed !== expected) {
+    return `codrop removed ${(got.right as { removed: number }).removed}, model ${expected}`;
+  }
+  if (cmd.op === 'coselect' && E.isRight(got)) {
+    const r = got.right as { obj: Capability | undefined };
+    if ((OBJ_TYPES[cmd.type] === 'RESERVATION') !== (r.obj === undefined)) return 'coselect returned the wrong stored object';
+    if (r.obj !== undefined && !r.obj.equalsExact(real.local)) return 'coselect returned a different object';
   }
   const expTag = typeof expected === 'string' ? expected : 'ok';
   const gotTag = E.isLeft(got) ? got.left._tag : 'ok';
