@@ -62,7 +62,7 @@ export class Ipcd {
     if (E.isLeft(arenaCap)) return arenaCap;
     const tables = portTables(m, keys.types, keys.tokens, records.right, lim.portsPerType);
     const arena = new Arena(m, arenaCap.right);
-    const exits = new ExitWatch((pid) => ctx.exitOf(pid));
+    const exits = new ExitWatch((pid) => ctx.exitOf(pid), () => ctx.thread.alive);
     const carrier = new CarrierState(m, arena, lim.queueDepth, (pid, then) => exits.once(pid, 'received carrier messages', then));
     // The entries' code needs only ipcd memory: the records, and the keys to read and mint handles.
     const params = ctx.malloc(ENTRY_PARAMS_BYTES);

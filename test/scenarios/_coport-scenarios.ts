@@ -1,0 +1,466 @@
+/**
+ * The coport scenarios as a program module, so one suite runs on either runtime (on threads
+ * the scenario is a worker and so are ipcd and the rest of the microkernel). A scenario cannot
+ * call ava from a worker: it records each check (actual, expected, message) and prints them
+ * as one JSON line; coports.test.ts asserts them. Waiting is bounded and condition-based
+ * (`settle`), never a fixed sleep that only virtual time makes exact.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { Perm, type Capability, type CoProcessApi, type MicrokernelOptions } from '@comsg/libcoproc';
+import { coclose, cocreate, coinsert, coprocInit, copoll, coportInfo, coportMsgFree, corecv, corecvOob, corestrict, cosend, cosendOob, openCoport, CoportRight, PollEvent, type UkernThread } from '@comsg/libcomsg';
+import { ok, tagOf } from './_kernel.js';
+
+/** One recorded check: the host asserts `actual` deep-equals `expected`. */
+export interface Recorded {
+  readonly actual: unknown;
+  readonly expected: unknown;
+  readonly message: string;
+}
+
+/** What a scenario prints when it ends: its checks, and an error if it threw. */
+export interface ScenarioReport {
+  readonly scenario: string;
+  readonly checks: Recorded[];
+  readonly error?: string;
+}
+
+/** The assertions a scenario may make (ava's names; values must survive JSON). */
+export class Checks {
+  readonly list: Recorded[] = [];
+  is(actual: unknown, expected: unknown, message = ''): void {
+    this.list.push({ actual, expected, message });
+  }
+  true(actual: boolean, message = ''): void {
+    this.is(actual, true, message);
+  }
+  false(actual: boolean, message = ''): void {
+    this.is(actual, false, message);
+  }
+  throws(fn: () => unknown, message = ''): void {
+    let threw = false;
+    try {
+      fn();
+    } catch {
+      threw = true;
+    }
+    this.is(threw ? 'threw' : 'returned', 'threw', message);
+  }
+}
+
+export interface Scenario {
+  readonly title: string;
+  /** Microkernel options the host boots with. */
+  readonly kernel?: MicrokernelOptions;
+  run(ctx: CoProcessApi, k: UkernThread, c: Checks): Promise<void>;
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/**
+ * Wait until `pred` holds: virtual time inline, real time on threads (generous: a loaded
+ * two-core machine runs a dozen workers); throws past `limitMs` rather than hang.
+ */
+async function settle(ctx: CoProcessApi, pred: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+  const start = ctx.now();
+  while (!pred()) {
+    if (ctx.now() - start > limitMs) throw new Error(`not reached in ${limitMs} ms: ${what}`);
+    await ctx.thread.sleep(1);
+  }
+}
+
+/** Until a COPIPE receiver has published its buffer: copoll reports OUT (copipe_ready). */
+async function receiverWaiting(k: UkernThread, pipe: Capability): Promise<void> {
+  const r = ok(await copoll(k, [{ port: pipe, events: PollEvent.OUT }], 5000));
+  if (r.revents[0] !== PollEvent.OUT) throw new Error('no COPIPE receiver waited');
+}
+
+export const SCENARIOS = {
+  cochannel: {
+    title: 'COCHANNEL: bytes in, bytes out; short reads return what is there',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const port = ok(await openCoport(k, 'COCHANNEL', { capacity: 16 }));
+      const src = ok(ctx.malloc(64));
+      const dst = ok(ctx.malloc(64));
+      m.store(src, 0, bytes('hello world'));
+      c.is(ok(await cosend(k, port, src, 11)), 11);
+      c.is(ok(await corecv(k, port, dst, 64)), 11, 'a long receive returns what is there');
+      c.is(text(m.load(dst, 0, 11)), 'hello world');
+      c.is(tagOf(await corecv(k, port, dst, 8)), 'EAGAIN');
+      // Wrap-around: 11 consumed, ring of 16.
+      m.store(src, 0, bytes('0123456789'));
+      c.is(ok(await cosend(k, port, src, 10)), 10);
+      c.is(tagOf(await cosend(k, port, src, 10)), 'EWOULDBLOCK');
+      c.is(tagOf(await cosend(k, port, src, 17)), 'EMSGSIZE');
+      const errs = PollEvent.RERR | PollEvent.WERR;
+      c.is(ok(await copoll(k, [{ port, events: errs }], 0)).revents[0], errs, 'refused receive and send raised RERR and WERR');
+      c.is(ok(await corecv(k, port, dst, 4)), 4);
+      c.is(ok(await corecv(k, port, dst, 64)), 6);
+      c.is(text(m.load(dst, 0, 6)), '456789');
+      c.is(ok(await copoll(k, [{ port, events: errs }], 0)).revents[0], PollEvent.WERR, 'a successful receive cleared RERR');
+      ok(await cosend(k, port, src, 1));
+      c.is(ok(await copoll(k, [{ port, events: errs }], 0)).revents[0], 0, 'a successful send cleared WERR');
+      ok(await coclose(k, port));
+      c.is(tagOf(await cosend(k, port, src, 1)), 'EPIPE');
+    },
+  },
+
+  copipe: {
+    title: 'COPIPE: a receiver publishes its buffer, a sender fills it',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const port = ok(await openCoport(k, 'COPIPE'));
+      const dst = ok(ctx.malloc(32));
+      let got: string | number = '';
+      ctx.spawnThread('receiver', async (th) => {
+        const kr = ok(k.session.on(th));
+        const r = await corecv(kr, port, dst, 32, { timeoutMs: 5000 });
+        got = E.isRight(r) ? r.right : r.left._tag;
+      });
+      const src = ok(ctx.malloc(32));
+      m.store(src, 0, bytes('rendezvous'));
+      c.is(ok(await cosend(k, port, src, 10, { timeoutMs: 5000 })), 10);
+      await settle(ctx, () => got !== '', 'the receiver returns');
+      c.is(got, 10);
+      c.is(text(m.load(dst, 0, 10)), 'rendezvous');
+      c.is(tagOf(await cosend(k, port, src, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
+      c.is(tagOf(await corecv(k, port, dst, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
+    },
+  },
+
+  cocarrier: {
+    title: 'COCARRIER: queued copies, read-only views, free revokes',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const port = ok(await openCoport(k, 'COCARRIER'));
+      const src = ok(ctx.malloc(32));
+      m.store(src, 0, bytes('carried'));
+      c.is(ok(await cosend(k, port, src, 7)), 7);
+      m.store(src, 0, bytes('XXXXXXX'));
+      const msg = ok(await corecvOob(k, port));
+      c.is(msg.len, 7);
+      c.is(text(m.load(msg.msg, 0, 7)), 'carried', "the receiver reads ipcd's copy, not the sender's buffer");
+      c.is(msg.msg.perms & ~Perm.LOAD, 0, 'the copy is read-only');
+      c.is(Number(msg.msg.length), 7);
+      ok(await coportMsgFree(k, port, msg.msg));
+      c.false(m.isLive(msg.msg));
+      c.throws(() => m.load(msg.msg, 0, 1), 'a freed copy cannot be read');
+      c.is(tagOf(await coportMsgFree(k, port, msg.msg)), 'EINVAL', 'a revoked capability travels untagged');
+      c.is(tagOf(await coportMsgFree(k, port, src)), 'ENOENT');
+      c.is(ok(await coportInfo(k, port)).type, 'COCARRIER');
+      c.is(tagOf(await corecvOob(k, port)), 'EAGAIN');
+      const polled = ok(await copoll(k, [{ port, events: PollEvent.IN | PollEvent.RERR | PollEvent.OUT }], 0));
+      c.is(polled.revents, [PollEvent.RERR | PollEvent.OUT]);
+      const sendOnly = ok(await corestrict(k, port, CoportRight.SEND));
+      c.is(tagOf(await corecvOob(k, sendOnly)), 'EACCES');
+      c.is(tagOf(await cosendOob(k, port, src, 3, [{ cap: sendOnly, kind: 'COPORT' }])), 'ok');
+      const withAtt = ok(await corecvOob(k, port));
+      c.is(withAtt.attachments.map((a) => a.kind), ['COPORT']);
+    },
+  },
+
+  closeWakes: {
+    title: 'close wakes every waiter: blocked receivers get EPIPE, pollers see CLOSED',
+    async run(ctx, k, c) {
+      const outcomes: string[] = [];
+      for (const type of ['COCHANNEL', 'COPIPE', 'COCARRIER'] as const) {
+        const port = ok(await openCoport(k, type));
+        const buf = ok(ctx.malloc(64));
+        let done = 0;
+        ctx.spawnThread(`recv-${type}`, async (th) => {
+          const kr = ok(k.session.on(th));
+          outcomes.push(`${type} recv ${tagOf(await corecv(kr, port, buf, 64, { timeoutMs: -1 }))}`);
+          done++;
+        });
+        ctx.spawnThread(`poll-${type}`, async (th) => {
+          const kp = ok(k.session.on(th));
+          const r = ok(await copoll(kp, [{ port, events: PollEvent.IN | PollEvent.CLOSED }], -1));
+          outcomes.push(`${type} poll ${r.revents[0] === PollEvent.CLOSED ? 'CLOSED' : r.revents[0]}`);
+          done++;
+        });
+        await ctx.thread.sleep(10);
+        c.is(done, 0, `${type}: both wait until the close`);
+        ok(await coclose(k, port));
+        c.is(tagOf(await coclose(k, port)), 'EPIPE', 'closing twice');
+        await settle(ctx, () => done === 2, `${type}: both waiters return`);
+      }
+      c.is(outcomes.sort(), [
+        'COCARRIER poll CLOSED',
+        'COCARRIER recv EPIPE',
+        'COCHANNEL poll CLOSED',
+        'COCHANNEL recv EPIPE',
+        'COPIPE poll CLOSED',
+        'COPIPE recv EPIPE',
+      ]);
+    },
+  },
+
+  drain: {
+    title: 'closed ports drain before EPIPE: nothing sent is lost',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const buf = ok(ctx.malloc(64));
+      m.store(buf, 0, bytes('abcdef'));
+      for (const type of ['COCHANNEL', 'COCARRIER'] as const) {
+        const port = ok(await openCoport(k, type));
+        ok(await cosend(k, port, buf, 3));
+        ok(await cosend(k, port, buf, 3));
+        ok(await coclose(k, port));
+        c.is(tagOf(await cosend(k, port, buf, 1)), 'EPIPE', `${type}: no sends after close`);
+        const dst = ok(ctx.malloc(64));
+        const total = type === 'COCHANNEL' ? ok(await corecv(k, port, dst, 64)) : ok(await corecv(k, port, dst, 64)) + ok(await corecv(k, port, dst, 64));
+        c.is(total, 6, `${type}: the queued data is still delivered`);
+        c.is(tagOf(await corecv(k, port, dst, 64)), 'EPIPE');
+      }
+    },
+  },
+
+  rights: {
+    title: 'rights: send-only cannot receive, receive-only cannot send, no CLOSE cannot close, rights never grow',
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(64));
+      for (const type of ['COCHANNEL', 'COPIPE', 'COCARRIER'] as const) {
+        const port = ok(await openCoport(k, type));
+        const sendOnly = ok(await corestrict(k, port, CoportRight.SEND));
+        const recvOnly = ok(await corestrict(k, port, CoportRight.RECV));
+        c.is(tagOf(await corecv(k, sendOnly, buf, 8, { timeoutMs: 0 })), 'EACCES', `${type} send-only recv`);
+        c.is(tagOf(await cosend(k, recvOnly, buf, 8, { timeoutMs: 0 })), 'EACCES', `${type} recv-only send`);
+        c.is(tagOf(await coclose(k, sendOnly)), 'EACCES', `${type} close without CLOSE`);
+        const widened = ok(await corestrict(k, sendOnly, CoportRight.SEND | CoportRight.RECV | CoportRight.CLOSE));
+        c.is(ok(await coportInfo(k, widened)).rights, CoportRight.SEND, `${type}: restrict only narrows`);
+        c.is(tagOf(await corestrict(k, port, 1 << 30)), 'EINVAL');
+        ok(await coclose(k, port));
+      }
+    },
+  },
+
+  badArguments: {
+    title: 'bad arguments are typed errors: wrong handles, lengths, buffers, sizes',
+    kernel: { ipcd: { limits: { queueDepth: 4 } } },
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const buf = ok(ctx.malloc(64));
+      const small = ok(ctx.malloc(16));
+      // A namespace handle (sealed, another daemon's type) is not a coport.
+      c.is(tagOf(await cosend(k, k.root, buf, 1)), 'EINVAL', 'cosend on a namespace handle');
+      c.is(tagOf(await corecv(k, k.root, buf, 1)), 'EINVAL', 'corecv on a namespace handle');
+      c.is(tagOf(await coclose(k, k.root)), 'EINVAL', 'coclose on a namespace handle');
+      c.is(tagOf(await copoll(k, [{ port: k.root, events: PollEvent.IN }], 0)), 'EINVAL', 'copoll on a namespace handle');
+      c.is(tagOf(await cosend(k, buf, buf, 1)), 'EINVAL', 'an unsealed capability is not a handle');
+      const chan = ok(await openCoport(k, 'COCHANNEL'));
+      c.is(tagOf(await cosend(k, chan, buf, 0)), 'EINVAL');
+      c.is(tagOf(await cosend(k, chan, buf, 65)), 'ENOBUFS');
+      c.is(tagOf(await cosend(k, chan, m.andPerm(buf, Perm.STORE), 8)), 'EACCES');
+      c.is(tagOf(await corecv(k, chan, m.andPerm(buf, Perm.LOAD), 8)), 'EACCES');
+      c.is(tagOf(await cosendOob(k, chan, buf, 8, [])), 'EOPNOTSUPP');
+      c.is(tagOf(await openCoport(k, 'COCHANNEL', { capacity: 1 << 30 })), 'EINVAL');
+      // COPIPE: the sender's message must fit the receiver's buffer.
+      const pipe = ok(await openCoport(k, 'COPIPE'));
+      let recvd = '';
+      ctx.spawnThread('pipe-recv', async (th) => {
+        recvd = tagOf(await corecv(ok(k.session.on(th)), pipe, small, 16, { timeoutMs: 5000 }));
+      });
+      await receiverWaiting(k, pipe);
+      c.is(tagOf(await cosend(k, pipe, buf, 32, { timeoutMs: 0 })), 'EMSGSIZE');
+      c.is(ok(await cosend(k, pipe, buf, 16, { timeoutMs: 0 })), 16, 'the receiver kept waiting; a smaller send fits');
+      await settle(ctx, () => recvd !== '', 'the pipe receiver returns');
+      c.is(recvd, 'ok');
+      // COCARRIER: size limit, queue limit (WERR), and a too-small receive keeps the message.
+      const car = ok(await openCoport(k, 'COCARRIER'));
+      const big = ok(ctx.malloc(1 << 17));
+      c.is(tagOf(await cosend(k, car, big, (1 << 16) + 1)), 'EMSGSIZE');
+      ok(await cosend(k, car, buf, 64));
+      c.is(tagOf(await corecv(k, car, small, 16)), 'EMSGSIZE');
+      c.is(ok(await corecv(k, car, buf, 64)), 64, 'the refused message was still there');
+    },
+  },
+
+  carrierQueue: {
+    title: 'COCARRIER queue limit: EAGAIN with WERR, OUT back once there is room',
+    kernel: { ipcd: { limits: { queueDepth: 4 } } },
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(64));
+      const car = ok(await openCoport(k, 'COCARRIER'));
+      for (let i = 0; i < 4; i++) ok(await cosend(k, car, buf, 8));
+      c.is(tagOf(await cosend(k, car, buf, 8)), 'EAGAIN');
+      c.is(ok(await copoll(k, [{ port: car, events: PollEvent.WERR | PollEvent.OUT | PollEvent.IN }], 0)).revents[0], PollEvent.WERR | PollEvent.IN);
+      ok(await corecv(k, car, buf, 64));
+      c.is(ok(await copoll(k, [{ port: car, events: PollEvent.OUT }], 0)).revents[0], PollEvent.OUT);
+      // A blocked sender proceeds when a receiver makes room.
+      ok(await cosend(k, car, buf, 8));
+      let late = '';
+      ctx.spawnThread('sender', async (th) => {
+        late = tagOf(await cosend(ok(k.session.on(th)), car, buf, 8, { timeoutMs: 5000 }));
+      });
+      await ctx.thread.sleep(5);
+      c.is(late, '', 'the sender waits while the queue is full');
+      ok(await corecv(k, car, buf, 64));
+      await settle(ctx, () => late !== '', 'the blocked sender returns');
+      c.is(late, 'ok');
+    },
+  },
+
+  slots: {
+    title: 'port slots are recycled with generations: ENOSPC when full, stale handles stay dead',
+    kernel: { ipcd: { limits: { portsPerType: 2 } } },
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(16));
+      const a = ok(await openCoport(k, 'COCHANNEL'));
+      const b = ok(await openCoport(k, 'COCHANNEL'));
+      c.is(tagOf(await openCoport(k, 'COCHANNEL')), 'ENOSPC');
+      ok(await coclose(k, a));
+      const d = ok(await openCoport(k, 'COCHANNEL'));
+      c.is(tagOf(await cosend(k, a, buf, 4)), 'EPIPE', 'the old handle does not reach the new port in its slot');
+      c.is(ok(await cosend(k, d, buf, 4)), 4);
+      c.is(tagOf(await corecv(k, b, buf, 4)), 'EAGAIN', 'b is untouched');
+    },
+  },
+
+  carrierRevoke: {
+    title: 'COCARRIER messages: only the receiver frees; close and receiver exit revoke outstanding copies',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const buf = ok(ctx.malloc(64));
+      const car = ok(await openCoport(k, 'COCARRIER'));
+      for (let i = 0; i < 3; i++) ok(await cosend(k, car, buf, 8));
+      // Another co-process receives one and exits without freeing it; it leaves the copy in `box`.
+      const box = ok(ctx.malloc(32));
+      const h = ctx.coexecvec({ module: import.meta.url, export: 'carrierReceiver', name: 'receiver' }, ['receiver'], [car, box]);
+      c.is((await h.exited).code, 0, 'the receiver ran');
+      c.is(m.loadI32(box, RECEIVED_LIVE), 1, 'the receiver held a live copy');
+      const theirs = m.loadCap(box, 0);
+      await settle(ctx, () => !m.isLive(theirs), "the exited receiver's message is revoked");
+      c.throws(() => m.load(theirs, 0, 1), "the exited receiver's message was revoked");
+      const mine = ok(await corecvOob(k, car));
+      c.true(m.isLive(mine.msg));
+      ok(await coclose(k, car));
+      c.false(m.isLive(mine.msg), 'close revokes what was received before it');
+      c.is(ok(await corecv(k, car, buf, 64)), 8, 'the last queued message still drains');
+    },
+  },
+
+  waiting: {
+    title: 'waiting variants: a full channel blocks the sender until a receiver makes room; timeouts expire',
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(64));
+      const chan = ok(await openCoport(k, 'COCHANNEL', { capacity: 8 }));
+      ok(await cosend(k, chan, buf, 8));
+      c.is(tagOf(await cosend(k, chan, buf, 4, { timeoutMs: 20 })), 'ETIMEDOUT');
+      let sent = '';
+      ctx.spawnThread('sender', async (th) => {
+        sent = tagOf(await cosend(ok(k.session.on(th)), chan, buf, 4, { timeoutMs: -1 }));
+      });
+      await ctx.thread.sleep(10);
+      c.is(sent, '', 'still blocked');
+      c.is(ok(await corecv(k, chan, buf, 4)), 4);
+      await settle(ctx, () => sent !== '', 'the blocked sender returns');
+      c.is(sent, 'ok');
+      // An empty channel: a waiting receive times out, a poll with a timeout reports nothing ready.
+      ok(await corecv(k, chan, buf, 64));
+      const before = ctx.now();
+      c.is(tagOf(await corecv(k, chan, buf, 4, { timeoutMs: 30 })), 'ETIMEDOUT');
+      const waited = ctx.now() - before;
+      // Virtual time is exact; real time may only run late.
+      if (ctx.runtime === 'inline') c.is(waited, 30, 'the receive waited its timeout');
+      else c.true(waited >= 29, `the receive waited its timeout (${waited} ms)`);
+      c.is(ok(await copoll(k, [{ port: chan, events: PollEvent.IN }], 15)).ready, 0);
+    },
+  },
+
+  copoll: {
+    title: 'copoll across types; COPIPE reports OUT while a receiver waits (copipe_ready)',
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(64));
+      const pipe = ok(await openCoport(k, 'COPIPE'));
+      const chan = ok(await openCoport(k, 'COCHANNEL'));
+      const car = ok(await openCoport(k, 'COCARRIER'));
+      const entries = [
+        { port: pipe, events: PollEvent.OUT },
+        { port: chan, events: PollEvent.IN },
+        { port: car, events: PollEvent.IN },
+      ];
+      c.is(ok(await copoll(k, entries, 0)).revents, [0, 0, 0]);
+      ctx.spawnThread('pipe-receiver', async (th) => {
+        await corecv(ok(k.session.on(th)), pipe, buf, 16, { timeoutMs: 5000 });
+      });
+      c.is(ok(await copoll(k, entries, 5000)).revents, [PollEvent.OUT, 0, 0]);
+      c.is(ok(await coportInfo(k, pipe)).events & PollEvent.OUT, PollEvent.OUT);
+      ok(await cosend(k, pipe, buf, 4, { timeoutMs: 0 }));
+      ctx.spawnThread('carrier-sender', async (th) => {
+        await th.sleep(7);
+        await cosend(ok(k.session.on(th)), car, buf, 4);
+      });
+      c.is(ok(await copoll(k, entries.slice(1), 5000)).revents, [0, PollEvent.IN]);
+    },
+  },
+
+  attachments: {
+    title: 'attachments: coports and reservations travel with COCARRIER messages; other types refuse OOB',
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(64));
+      const car = ok(await openCoport(k, 'COCARRIER'));
+      const chan = ok(await openCoport(k, 'COCHANNEL'));
+      const app = ok(await cocreate(k, 'oob', 'APPLICATION', k.root));
+      const reservation = ok(await coinsert(k, 'later', 'RESERVATION', undefined, app.ns));
+      ok(await cosendOob(k, car, buf, 8, [{ cap: chan, kind: 'COPORT' }, { cap: reservation, kind: 'RESERVATION' }]));
+      const got = ok(await corecvOob(k, car));
+      c.is(got.attachments.map((a) => a.kind), ['COPORT', 'RESERVATION']);
+      // The attached port is the very port: data sent through it arrives on the original.
+      ok(await cosend(k, got.attachments[0]!.cap, buf, 3));
+      c.is(ok(await coportInfo(k, chan)).length, 3);
+      c.is(tagOf(await cosendOob(k, car, buf, 8, [{ cap: buf, kind: 'COPORT' }])), 'EINVAL', 'a non-port is not a COPORT attachment');
+      c.is(tagOf(await cosendOob(k, car, buf, 8, [{ cap: buf, kind: 'RESERVATION' }])), 'EINVAL', 'reservations are sealed handles');
+      c.is(tagOf(await corecvOob(k, chan)), 'EOPNOTSUPP');
+    },
+  },
+
+  enomem: {
+    title: 'ipcd memory exhaustion is ENOMEM, and freed memory is usable again',
+    kernel: { ipcd: { limits: { arenaBytes: 3 * 4096 + 64 } } },
+    async run(ctx, k, c) {
+      const buf = ok(ctx.malloc(4096));
+      const car = ok(await openCoport(k, 'COCARRIER'));
+      let sent = 0;
+      while (E.isRight(await cosend(k, car, buf, 4096))) sent++;
+      c.true(sent >= 1 && sent < 4, `${sent} messages fit`);
+      c.is(tagOf(await cosend(k, car, buf, 4096)), 'ENOMEM');
+      c.is(ok(await copoll(k, [{ port: car, events: PollEvent.WERR }], 0)).revents[0], PollEvent.WERR);
+      c.is(tagOf(await openCoport(k, 'COCHANNEL', { capacity: 4096 })), 'ENOMEM');
+      ok(await corecv(k, car, buf, 4096)); // received, copied and freed
+      c.is(ok(await cosend(k, car, buf, 4096)), 4096);
+    },
+  },
+} satisfies Record<string, Scenario>;
+
+export type ScenarioName = keyof typeof SCENARIOS;
+
+/** Where `carrierReceiver` leaves its flag in the box (the copy's capability is at 0). */
+const RECEIVED_LIVE = 16;
+
+/** capv: [COCARRIER port, box]. Receives one message, leaves its copy in the box, exits without freeing it. */
+export async function carrierReceiver(ctx: CoProcessApi): Promise<number> {
+  const [car, box] = [ctx.capv[0]!, ctx.capv[1]!];
+  const k = ok(await coprocInit(ctx));
+  const msg = ok(await corecvOob(k, car)).msg;
+  ctx.machine.storeCap(box, 0, msg);
+  ctx.machine.storeI32(box, RECEIVED_LIVE, ctx.machine.isLive(msg) ? 1 : 0);
+  return 0;
+}
+
+/** The program: argv[1] names the scenario; prints one ScenarioReport line. */
+export async function coportScenario(ctx: CoProcessApi): Promise<number> {
+  const name = ctx.argv[1] ?? '';
+  const c = new Checks();
+  let error: string | undefined;
+  try {
+    const scenario: Scenario | undefined = (SCENARIOS as Record<string, Scenario>)[name];
+    if (scenario === undefined) throw new Error(`no scenario "${name}"`);
+    await scenario.run(ctx, ok(await coprocInit(ctx)), c);
+  } catch (e) {
+    error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  }
+  const report: ScenarioReport = { scenario: name, checks: c.list, ...(error === undefined ? {} : { error }) };
+  ctx.print(JSON.stringify(report));
+  return error === undefined ? 0 : 1;
+}
