@@ -61,9 +61,9 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
  * Wait until `pred` holds: virtual time inline, real time on threads (generous: a loaded
  * two-core machine runs a dozen workers); throws past `limitMs` rather than hang.
  */
-async function settle(ctx: CoProcessApi, pred: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+async function settle(ctx: CoProcessApi, pred: () => boolean, what: string, limitMs = 20_000, refresh?: () => Promise<void>): Promise<void> {
   const start = ctx.now();
-  while (!pred()) {
+  for (await refresh?.(); !pred(); await refresh?.()) {
     if (ctx.now() - start > limitMs) throw new Error(`not reached in ${limitMs} ms: ${what}`);
     await ctx.thread.sleep(1);
   }
@@ -431,6 +431,34 @@ export const SCENARIOS = {
       c.is(ok(await cosend(k, car, buf, 4096)), 4096);
     },
   },
+
+  pipeReceiverDies: {
+    title: 'a COPIPE receiver whose co-process ends while it waits gives the pipe back: no send lands in its buffer, the next receiver gets the next message',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const pipe = ok(await openCoport(k, 'COPIPE'));
+      const h = ctx.coexecvec({ module: import.meta.url, export: 'dyingPipeReceiver', name: 'dying-receiver' }, ['dying-receiver'], [pipe]);
+      await receiverWaiting(k, pipe);
+      c.is((await h.exited).code, 3, 'the receiver ended while its thread waited');
+      let out = -1;
+      await settle(ctx, () => out === 0, 'the pipe is free again (copoll: no receiver waiting)', 20_000, async () => {
+        out = ok(await copoll(k, [{ port: pipe, events: PollEvent.OUT }], 0)).revents[0]!;
+      });
+      const src = ok(ctx.malloc(16));
+      m.store(src, 0, bytes('next'));
+      c.is(tagOf(await cosend(k, pipe, src, 4, { timeoutMs: 0 })), 'EAGAIN', 'nobody is waiting: the send is refused, not lost in a dead buffer');
+      const dst = ok(ctx.malloc(16));
+      let got: string | number = '';
+      ctx.spawnThread('next-receiver', async (th) => {
+        const r = await corecv(ok(k.session.on(th)), pipe, dst, 16, { timeoutMs: 20_000 });
+        got = E.isRight(r) ? r.right : r.left._tag;
+      });
+      c.is(ok(await cosend(k, pipe, src, 4, { timeoutMs: 20_000 })), 4);
+      await settle(ctx, () => got !== '', 'the next receiver returns');
+      c.is(got, 4);
+      c.is(text(m.load(dst, 0, 4)), 'next');
+    },
+  },
 } satisfies Record<string, Scenario>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
@@ -446,6 +474,18 @@ export async function carrierReceiver(ctx: CoProcessApi): Promise<number> {
   ctx.machine.storeCap(box, 0, msg);
   ctx.machine.storeI32(box, RECEIVED_LIVE, ctx.machine.isLive(msg) ? 1 : 0);
   return 0;
+}
+
+/** capv: [COPIPE port]. A thread waits in corecv; the co-process then ends (exit 3) under it. */
+export async function dyingPipeReceiver(ctx: CoProcessApi): Promise<number> {
+  const pipe = ctx.capv[0]!;
+  const k = ok(await coprocInit(ctx));
+  const buf = ok(ctx.malloc(16));
+  ctx.spawnThread('waiting-receiver', async (th) => {
+    await corecv(ok(k.session.on(th)), pipe, buf, 16, { timeoutMs: 60_000 });
+  });
+  await receiverWaiting(k, pipe);
+  ctx.exit(3);
 }
 
 /** The program: argv[1] names the scenario; prints one ScenarioReport line. */

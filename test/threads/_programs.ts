@@ -8,8 +8,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Capability, CapMachine, CoProcessContext, SysError } from '@comsg/libcoproc';
 import { cocreate, coprocInit, corecv, corestrict, coselect, cosend, openNamedCoport, CoportRight, type CoportTypeName, type UkernThread } from '@comsg/libcomsg';
 
-/** Block layout: total received, corrupt frames, done flag, then one counter per (producer, seq). */
-export const B = { TOTAL: 0, CORRUPT: 4, DONE: 8, COUNTS: 16 } as const;
+/**
+ * Block layout: producers' frames received, corrupt frames, done flag, hammer frames received,
+ * then one counter per (producer, seq). Hammer frames (producer ≥ HAMMER_BASE) are checked but
+ * counted apart: hammers are killed mid-stream.
+ */
+export const B = { TOTAL: 0, CORRUPT: 4, DONE: 8, HAMMER: 12, COUNTS: 16 } as const;
+export const HAMMER_BASE = 100;
 export const FRAME = 32;
 
 const report = (ctx: CoProcessContext, what: string, value: unknown): void => ctx.print(JSON.stringify({ what, pid: ctx.pid, value }));
@@ -72,7 +77,8 @@ export async function owner(ctx: CoProcessContext): Promise<number> {
   const a = stressArgs(ctx);
   const block = ctx.capv[0]!;
   const { k, ns } = await join(ctx);
-  must('open_named_coport', await openNamedCoport(k, 'port', a.type, ns));
+  const capacity = Number(ctx.argv[4] ?? 0);
+  must('open_named_coport', await openNamedCoport(k, 'port', a.type, ns, capacity > 0 ? { capacity } : {}));
   report(ctx, 'opened', a.type);
   while (ctx.machine.loadI32(block, B.DONE) === 0) await ctx.thread.futexWait([{ cap: block, offset: B.DONE, expected: 0 }], 500);
   return 0;
@@ -112,9 +118,13 @@ export async function consumer(ctx: CoProcessContext): Promise<number> {
     const got = m.load(buf, 0, r.right);
     const v = new DataView(got.buffer, got.byteOffset, got.byteLength);
     const [p, seq] = r.right === FRAME ? [v.getUint32(0, true), v.getUint32(4, true)] : [-1, -1];
-    const expected = p >= 0 && p < a.producers && seq < a.perProducer ? frame(p, seq) : undefined;
+    const hammered = p >= HAMMER_BASE;
+    const expected = hammered || (p >= 0 && p < a.producers && seq < a.perProducer) ? frame(p, seq) : undefined;
     if (expected === undefined || expected.some((b, i) => b !== got[i])) {
       add(m, block, B.CORRUPT, 1);
+    } else if (hammered) {
+      add(m, block, B.HAMMER, 1);
+      continue;
     } else {
       add(m, block, B.COUNTS + (p * a.perProducer + seq) * 4, 1);
     }
@@ -123,6 +133,23 @@ export async function consumer(ctx: CoProcessContext): Promise<number> {
   }
   report(ctx, 'received', mine);
   return 0;
+}
+
+/**
+ * argv[1] is this hammer's producer number (≥ HAMMER_BASE): sends batches of 256 frames (8 KiB,
+ * one long copy each) on the named port until it is killed — most likely mid-copy.
+ */
+export async function hammer(ctx: CoProcessContext): Promise<number> {
+  const p = Number(ctx.argv[1]);
+  const { k, ns } = await join(ctx);
+  const port = await findPort(ctx, k, ns);
+  const batch = 256;
+  const buf = must('malloc', ctx.malloc(FRAME * batch));
+  for (let seq = 0; ; seq += batch) {
+    for (let i = 0; i < batch; i++) ctx.machine.store(buf, i * FRAME, frame(p, seq + i));
+    must(`cosend ${seq}`, await cosend(k, port, buf, FRAME * batch, { timeoutMs: 20_000 }));
+    if (seq === 0) report(ctx, 'hammering', p);
+  }
 }
 
 /** Sends on the named port until a send blocks, then waits in it (up to 20 s) and reports how it ended. */

@@ -8,7 +8,7 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { bootMicrokernel, createAddressSpace, ThreadedAddressSpace, type AddressSpaceApi, type Microkernel, type MicrokernelEvent } from '@comsg/libcoproc';
 import type { CoportTypeName } from '@comsg/libcomsg';
-import { B } from './_programs.js';
+import { B, HAMMER_BASE } from './_programs.js';
 
 const programs = new URL('./_programs.ts', import.meta.url).href;
 const prog = (name: string) => ({ module: programs, export: name, name });
@@ -97,6 +97,33 @@ for (const type of ['COPIPE', 'COCHANNEL'] as const) {
     await shutdown(t, b);
   });
 }
+
+test.serial('COCHANNEL: senders killed mid-copy (8 KiB sends) never wedge the port or tear a frame; a later producer is received exactly once', async (t) => {
+  const b = await boot();
+  const N = 300;
+  const block = b.space.allocateShared(B.COUNTS + N * 4);
+  const argv = (name: string) => [name, 'COCHANNEL', '1', String(N)];
+  const owner = b.space.spawn(prog('owner'), { argv: [...argv('owner'), String(1 << 16)], capv: [block] });
+  const consumer = b.space.spawn(prog('consumer'), { argv: argv('consumer'), capv: [block] });
+  for (let i = 0; i < 6; i++) {
+    const h = b.space.spawn(prog('hammer'), { argv: ['hammer', String(HAMMER_BASE + i)] });
+    await until(() => b.seen('hammering').length > i, `hammer ${i} to stream`);
+    await new Promise((r) => setTimeout(r, 3 + 7 * i));
+    t.true(E.isRight(b.space.kill(h.pid)));
+    t.like(await h.exited, { reason: 'killed' });
+  }
+  const producer = b.space.spawn(prog('producer'), { argv: [...argv('producer-0'), '0'], capv: [block] });
+  t.like(await producer.exited, { reason: 'returned', code: 0 }, b.lines.join('\n'));
+  t.like(await consumer.exited, { reason: 'returned', code: 0 }, b.lines.join('\n'));
+  const m = b.space.machine;
+  m.storeI32(block, B.DONE, 1);
+  t.is(m.loadI32(block, B.CORRUPT), 0, 'no frame arrived torn');
+  t.true(m.loadI32(block, B.HAMMER) > 0, 'the hammers streamed');
+  const counts = Array.from({ length: N }, (_, i) => m.loadI32(block, B.COUNTS + i * 4));
+  t.deepEqual(counts.flatMap((c, i) => (c === 1 ? [] : [{ seq: i, times: c }])), [], 'each frame of the later producer received once');
+  t.like(await owner.exited, { reason: 'returned' });
+  await shutdown(t, b);
+});
 
 test.serial('a killed daemon worker is restarted by coprocd; coports work again afterwards', async (t) => {
   const b = await boot();

@@ -20,6 +20,7 @@ import { CODE_PERMS, CapMachine, codeBytes, type BootedMachine, type EntryCode }
 import { GrantHeap } from './grant-heap.js';
 import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
+import { ROBUST_SLOTS, rollBackInMemory, type RobustRegistration } from './robust-word.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
 import {
   Switcher,
@@ -86,6 +87,8 @@ interface ThreadRecord extends SwitcherThread {
   readonly process: ProcessRecord;
   alive: boolean;
   task: Task;
+  /** Robust words this thread registered (robust-word.ts), by slot. */
+  robust?: Array<RobustRegistration | undefined> | undefined;
 }
 
 interface ProcessRecord {
@@ -241,9 +244,17 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
       } finally {
         rec.alive = false;
         this.switcher.threadExited(rec);
+        this.#rollBackRobust(rec);
       }
     });
     return thread;
+  }
+
+  /** A thread ended: roll back the robust words it still owns (robust-word.ts). */
+  #rollBackRobust(rec: ThreadRecord): void {
+    const regs = rec.robust?.filter((r) => r !== undefined) ?? [];
+    rec.robust = undefined;
+    if (regs.length > 0) rollBackInMemory(this.#booted.memory, regs, rec.tid, (a) => this.futex.wake(a));
   }
 
   /** @internal used by contexts */
@@ -275,6 +286,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     for (const t of proc.threads.values()) {
       t.alive = false;
       this.switcher.threadExited(t);
+      this.#rollBackRobust(t);
       t.task.daemon = true;
       // Whatever the thread blocks on ends now; its next system call fails.
       this.scheduler.interrupt(t.task, 'closed');
@@ -495,6 +507,22 @@ export class CoThread implements CoThreadApi {
   futexWake(cap: Capability, offset: number): number {
     this.#space.machine.loadI32(cap, offset);
     return this.#space.futex.wake(cap.addressNumber + offset);
+  }
+
+  robustEnter(cap: Capability, offset: number, rollback: number, wakeOffset: number): number {
+    const m = this.#space.machine;
+    const reg: RobustRegistration = { word: m.wordAddress(cap, offset), wake: m.wordAddress(cap, wakeOffset), rollback };
+    const slots = (this.#rec.robust ??= []);
+    for (let i = 0; i < ROBUST_SLOTS; i++) {
+      if (slots[i] === undefined) {
+        slots[i] = reg;
+        return i;
+      }
+    }
+    return -1;
+  }
+  robustLeave(slot: number): void {
+    if (slot >= 0 && this.#rec.robust !== undefined) this.#rec.robust[slot] = undefined;
   }
 
   /** Milliseconds on the address space's clock (for deadlines). */

@@ -217,6 +217,16 @@ export class CapMachine {
   }
 
   /**
+   * The absolute address of the aligned 32-bit word at auth+offset, after checking LOAD and
+   * STORE on it: runtimes record it for work done later on the thread's behalf (robust words).
+   */
+  wordAddress(auth: Capability, offset: number): number {
+    const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
+    if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'a word must be 4-byte aligned');
+    return addr;
+  }
+
+  /**
    * Atomic fetch-and-add of a 32-bit word (needs LOAD and STORE); returns the old value.
    * Futex words are bumped with it, so a waker's store is ordered before its check for sleepers.
    */

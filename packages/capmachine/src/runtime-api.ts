@@ -94,6 +94,16 @@ export interface CoThreadApi {
    * sleeps, and only an atomic update is ordered before that check.
    */
   futexWake(cap: Capability, offset: number): number;
+  /**
+   * Register a robust word (see robust-word.ts) before the CAS that makes this thread its
+   * owner: if the thread ends while the word at cap+offset still names it (`ownerOf`), the
+   * runtime stores `rollback` there and bumps and wakes the word at cap+wakeOffset. Needs
+   * LOAD and STORE on both. Returns the slot to leave with, or -1 when this thread's
+   * ROBUST_SLOTS are all taken (the word then goes unprotected).
+   */
+  robustEnter(cap: Capability, offset: number, rollback: number, wakeOffset: number): number;
+  /** Leave a registration, after the CAS that gave ownership up (-1: nothing to do). */
+  robustLeave(slot: number): void;
   now(): number;
   yield(): Promise<WakeReason>;
   sleep(ms: number): Promise<WakeReason>;

@@ -7,10 +7,13 @@ import test, { type ExecutionContext } from 'ava';
 import {
   ThreadedAddressSpace,
   createAddressSpace,
+  ownedBy,
   type AddressSpaceApi,
   type ExitStatus,
   type RuntimeKind,
 } from '../src/index.js';
+
+import { BUSY, DONE, FREE, OTHER_TID, ROBUST } from './programs/robust.js';
 
 const programs = new URL('./programs/switcher.ts', import.meta.url).href;
 const prog = (name: string): { module: string; export: string; name: string } => ({ module: programs, export: name, name });
@@ -230,5 +233,44 @@ for (const runtime of ['inline', 'threads'] as const) {
     } finally {
       await space.shutdown();
     }
+  });
+}
+
+const robustPrograms = new URL('./programs/robust.ts', import.meta.url).href;
+
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] robust words: a thread that dies owning one hands it back and wakes its waiters; words it does not own are left alone`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    const m = run.space.machine;
+    const block = run.space.allocateShared(ROBUST.BYTES);
+    const other = ownedBy(BUSY, OTHER_TID);
+    m.storeI32(block, ROBUST.OWNED, FREE);
+    m.storeI32(block, ROBUST.FOREIGN, other);
+    m.storeI32(block, ROBUST.LEFT, FREE);
+    m.storeI32(block, ROBUST.HANDED, other);
+    const spawn = (name: string) => run.space.spawn({ module: robustPrograms, export: name, name }, { argv: [name], capv: [block] });
+    const waiter = spawn('waiter');
+    const holder = spawn('holder');
+    t.true(await run.space.waitWord(block, ROBUST.READY, 0, 20_000), 'the holder took its word');
+    const h = first(run, 'holder') as { tid: number; slots: number[]; overflow: number; capacity: number };
+    t.deepEqual(h.slots, [0, 1, 2, 3], 'a slot left is reused');
+    t.is(h.overflow, -1, `at most ${h.capacity} registrations at once`);
+    t.is(m.loadI32(block, ROBUST.OWNED), ownedBy(BUSY, h.tid));
+    t.is(m.loadI32(block, ROBUST.SEQ), 0, 'nothing rolled back while the holder lives');
+    run.space.kill(holder.pid);
+    t.like(await holder.exited, { reason: 'killed' });
+    t.like(await waiter.exited, { reason: 'returned', code: 0 });
+    t.deepEqual(first(run, 'waiter'), { timedOut: false, seq: 1, owned: FREE }, 'the death rolled the word back and woke its sleeper');
+    t.is(m.loadI32(block, ROBUST.FOREIGN), other, "another thread's word is not touched");
+    t.is(m.loadI32(block, ROBUST.FOREIGN_SEQ), 0);
+    t.is(m.loadI32(block, ROBUST.LEFT), FREE, 'a free word is not touched');
+    t.is(m.loadI32(block, ROBUST.LEFT_SEQ), 0);
+    if (rt === 'threads') {
+      // The live holder of HANDED gives it to the dead thread (a sender finishing into a dead receiver).
+      t.is(m.compareExchangeI32(block, ROBUST.HANDED, other, ownedBy(DONE, h.tid)), other);
+      t.true(await run.space.waitWord(block, ROBUST.HANDED_SEQ, 0, 20_000), 'rolled back once it names the dead thread');
+      t.is(m.loadI32(block, ROBUST.HANDED), FREE);
+    }
+    await finish(t, run, []);
   });
 }

@@ -30,6 +30,8 @@ import {
   O_INBUF,
   O_INLEN,
   O_MADE,
+  O_ROBUST,
+  ROBUST_SLOT_BYTES,
   O_MAGIC,
   O_OUTBUF,
   O_OWNER_PID,
@@ -53,6 +55,16 @@ import {
 } from './layout.js';
 import type { ExitRequest, LinkableCode, RpcReply, RpcRequest, SlowRequest, WorkerBoot, WorkerMessage } from './protocol.js';
 import { FutexSleepers } from './futex-sleepers.js';
+import { ROBUST_SLOTS, rollBackInMemory, type RobustRegistration } from '../robust-word.js';
+
+/** How often, and for how long, a dead thread's robust word held by another thread is re-checked. */
+const ORPHAN_SWEEP_MS = 5;
+const ORPHAN_LIFE_MS = 10_000;
+interface Orphan {
+  readonly tid: number;
+  readonly reg: RobustRegistration;
+  readonly since: number;
+}
 import { calibratePolls } from './spin-wait.js';
 import { GrantHeap } from '../grant-heap.js';
 import { HostAuthority } from '../host-authority.js';
@@ -152,6 +164,13 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   readonly #code: LinkableCode[] = [];
   readonly #authority: HostAuthority;
   readonly #names = new Map<string, number>();
+  /**
+   * Robust words of dead threads that another thread held when they died: it may hand the
+   * word back to the dead owner (a COPIPE sender finishing into a dead receiver's buffer), so
+   * they are re-checked on a timer until the word is free or rolled back (ORPHAN_LIFE_MS).
+   */
+  #orphans: Orphan[] = [];
+  #orphanTimer: NodeJS.Timeout | undefined;
   readonly #slowByCallee = new Map<ThreadRec, SlowCall>();
   readonly #slowQueue = new Map<ThreadRec, Array<Omit<SlowCall, 'timer' | 'abandoned'>>>();
   readonly #stdout: (line: string) => void;
@@ -538,10 +557,14 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     const tickets = Atomics.exchange(host.doorbell, D_TICKET, 0);
     if (tickets > 0) Atomics.sub(new Int32Array(this.#runtimeWords), R_SPINNERS, tickets);
     for (const t of host.threads.values()) {
-      if (!t.alive) continue;
-      t.alive = false;
-      this.#scbGone(t);
+      if (t.alive) {
+        t.alive = false;
+        this.#scbGone(t);
+      }
+      // Only now that the worker has stopped can its robust words be rolled back safely.
+      this.#adoptRobust(t);
     }
+    this.#sweepOrphans();
     const msg = host.exitMessage;
     if (proc.state === 'running' && (msg === undefined || msg.process)) {
       // A worker that ends without its exit call died (killed, out of memory, failed to load).
@@ -575,6 +598,46 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     const slow = this.#slowByCallee.get(rec);
     if (slow !== undefined) this.#slowReply(rec, -Errno.ENOLINK);
     for (const q of this.#slowQueue.get(rec)?.splice(0) ?? []) this.#answer(q.caller, q.rpcId, true, E.left(sysError('ENOLINK', 'cocall_slow', 'callee thread has exited')));
+  }
+
+  /** Take over a stopped thread's robust-word registrations (see robust-word.ts). */
+  #adoptRobust(t: ThreadRec): void {
+    const W = this.#words();
+    const now = performance.now();
+    for (let slot = 0; slot < ROBUST_SLOTS; slot++) {
+      const at = (t.scbBase + O_ROBUST + slot * ROBUST_SLOT_BYTES) >>> 2;
+      const word = Atomics.exchange(W, at, 0) - 1;
+      if (word < 0) continue;
+      this.#orphans.push({ tid: t.tid, reg: { word, wake: Atomics.load(W, at + 1), rollback: Atomics.load(W, at + 2) }, since: now });
+    }
+  }
+
+  /** Roll back what dead threads still own; keep what a live thread holds right now, for a while. */
+  #sweepOrphans(): void {
+    const W = this.#words();
+    const now = performance.now();
+    let pending = this.#orphans;
+    // Until nothing changes: one rollback may return a word to another dead thread.
+    for (;;) {
+      let changed = false;
+      const held: Orphan[] = [];
+      for (const o of pending) {
+        const h = rollBackInMemory(this.#booted.memory, [o.reg], o.tid, (a) => {
+          changed = true;
+          this.#sleepers.wake(W, a >>> 2);
+        });
+        if (h.length > 0) held.push(o);
+      }
+      pending = held;
+      if (!changed || held.length === 0) break;
+    }
+    this.#orphans = pending.filter((o) => now - o.since < ORPHAN_LIFE_MS);
+    if (this.#orphans.length > 0 && this.#orphanTimer === undefined) {
+      this.#orphanTimer = setTimeout(() => {
+        this.#orphanTimer = undefined;
+        this.#sweepOrphans();
+      }, ORPHAN_SWEEP_MS).unref();
+    }
   }
 
   #terminate(proc: ProcRec, how: Omit<ExitStatus, 'pid'>): void {

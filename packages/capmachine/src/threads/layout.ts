@@ -63,6 +63,13 @@ export const O_CLAIM = 384;
 export const O_CLAIM_WAITERS = 388;
 export const O_SERVED = 448;
 export const O_MADE = 452;
+/**
+ * Robust-word registrations (robust-word.ts): ROBUST_SLOTS slots of three words — the word's
+ * address + 1 (0: empty slot), the wake word's address, the rollback value. Written by the
+ * owning thread only; the kernel reads them once the thread's worker has stopped.
+ */
+export const O_ROBUST = 464;
+export const ROBUST_SLOT_BYTES = 12;
 
 /** CLAIM value of a call whose caller gave up; the callee (or the kernel) frees it. */
 export const CLAIM_ABANDONED = -1;

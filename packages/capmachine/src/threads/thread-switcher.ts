@@ -30,6 +30,7 @@ import {
   type SwitcherPair,
 } from '../switcher.js';
 import type { TaggedMemory } from '../tagged-memory.js';
+import { ROBUST_SLOTS } from '../robust-word.js';
 import {
   CLAIM_ABANDONED,
   D_SLOW,
@@ -42,6 +43,8 @@ import {
   O_INBUF,
   O_INLEN,
   O_MADE,
+  O_ROBUST,
+  ROBUST_SLOT_BYTES,
   O_MAGIC,
   O_OUTBUF,
   O_OUTLEN,
@@ -112,6 +115,8 @@ export class ThreadSwitcher {
   #serving = false;
   readonly #waiter: Waiter;
   readonly #madeIndex: number;
+  /** Bit per robust slot this thread holds. */
+  #robustUsed = 0;
 
   constructor(kernel: ThreadSwitcherKernel) {
     this.#k = kernel;
@@ -129,6 +134,27 @@ export class ThreadSwitcher {
   /** futexWait's spinning half: true when one of the words left its expected value within the budget. */
   spinWords(indices: readonly number[], expected: readonly number[]): boolean {
     return this.#waiter.spinAny(this.#w, indices, expected);
+  }
+
+  /** Record a robust-word registration in this thread's SCB (addresses already checked); -1 when full. */
+  robustEnter(word: number, wake: number, rollback: number): number {
+    const W = this.#w;
+    for (let slot = 0; slot < ROBUST_SLOTS; slot++) {
+      if ((this.#robustUsed & (1 << slot)) !== 0) continue;
+      this.#robustUsed |= 1 << slot;
+      const at = this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES);
+      Atomics.store(W, at + 1, wake);
+      Atomics.store(W, at + 2, rollback);
+      Atomics.store(W, at, word + 1);
+      return slot;
+    }
+    return -1;
+  }
+
+  robustLeave(slot: number): void {
+    if (slot < 0 || (this.#robustUsed & (1 << slot)) === 0) return;
+    Atomics.store(this.#w, this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES), 0);
+    this.#robustUsed &= ~(1 << slot);
   }
 
   /** Before blocking outside the switcher (RPC, thread exit): stop counting as a spinner. */

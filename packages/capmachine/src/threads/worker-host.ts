@@ -292,6 +292,13 @@ export class ThreadCoThread implements CoThreadApi {
     this.#host.booted.machine.loadI32(cap, offset);
     return this.#host.sleepers.wake(this.#host.booted.memory.words, (cap.addressNumber + offset) >>> 2);
   }
+  robustEnter(cap: Capability, offset: number, rollback: number, wakeOffset: number): number {
+    const m = this.#host.booted.machine;
+    return this.#sw.robustEnter(m.wordAddress(cap, offset), m.wordAddress(cap, wakeOffset), rollback);
+  }
+  robustLeave(slot: number): void {
+    this.#sw.robustLeave(slot);
+  }
   now(): number {
     return performance.now();
   }

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Perm, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { CoportRight, PollEvent } from '../protocol/types.js';
 import { checkBuffer, faulted } from './checks.js';
-import { Rec, Status, acquire, publish, release, updateEvents } from './port-record.js';
+import { NOT_TAKEN, Rec, Status, acquire, publish, release, updateEvents } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
@@ -19,15 +19,16 @@ export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
   const cap = m.loadI32(rec, Rec.CAPACITY);
   if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
-  if (m.loadI32(rec, Rec.LENGTH) + len > cap) return refused(m, thread, rec, PollEvent.WERR, sysError('EWOULDBLOCK', 'cosend', 'channel full'));
-  if (!acquire(m, rec, Status.OPEN)) return E.left(sysError('EAGAIN', 'cosend', 'channel busy'));
+  if (channelHeld(m, rec) + len > cap) return refused(m, thread, rec, PollEvent.WERR, sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+  const slot = acquire(m, thread, rec, Status.OPEN);
+  if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'cosend', 'channel busy'));
   let r: E.Either<SysError, number>;
   try {
     r = ringWrite(m, rec, port.table.ring(port), buf, len, cap);
   } catch (e) {
     r = faulted('cosend', e);
   }
-  release(m, rec, Status.OPEN);
+  release(m, thread, rec, slot, Status.OPEN);
   if (E.isRight(r)) publish(m, thread, rec);
   return r;
 }
@@ -39,52 +40,66 @@ export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   const rec = port.rec;
   if (m.loadI32(rec, Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone'));
   // Empty and open: refuse without taking the lock a sender may want.
-  if (m.loadI32(rec, Rec.LENGTH) === 0 && m.loadI32(rec, Rec.CLOSED) === 0) return refused(m, thread, rec, PollEvent.RERR, sysError('EAGAIN', 'corecv', 'channel empty'));
-  if (!acquire(m, rec, Status.OPEN)) return E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
+  if (channelHeld(m, rec) === 0 && m.loadI32(rec, Rec.CLOSED) === 0) return refused(m, thread, rec, PollEvent.RERR, sysError('EAGAIN', 'corecv', 'channel empty'));
+  const slot = acquire(m, thread, rec, Status.OPEN);
+  if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
   let r: E.Either<SysError, number>;
   try {
     r = ringRead(m, rec, port.table.ring(port), buf, len);
   } catch (e) {
     r = faulted('corecv', e);
   }
-  release(m, rec, Status.OPEN);
+  release(m, thread, rec, slot, Status.OPEN);
   if (E.isRight(r)) publish(m, thread, rec);
   else if (r.left._tag === 'EAGAIN') return refused(m, thread, rec, PollEvent.RERR, r.left);
   return r;
 }
 
-/** Copy into the ring under the port lock (all or nothing). */
+/** Bytes in the ring: END − START, counted modulo twice the capacity. */
+export function channelHeld(m: CapMachine, rec: Capability): number {
+  const wrap = 2 * m.loadI32(rec, Rec.CAPACITY);
+  return (m.loadI32(rec, Rec.END) - m.loadI32(rec, Rec.START) + wrap) % Math.max(wrap, 1);
+}
+
+/**
+ * Copy into the ring under the port lock (all or nothing). The END store commits; events
+ * change around it so that a writer dying mid-way leaves at worst a spurious IN or OUT
+ * (a poller re-checks), never a missing one.
+ */
 function ringWrite(m: CapMachine, rec: Capability, ring: Capability, buf: Capability, len: number, cap: number): E.Either<SysError, number> {
-  const held = m.loadI32(rec, Rec.LENGTH);
-  if (held + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+  const start = m.loadI32(rec, Rec.START);
   const end = m.loadI32(rec, Rec.END);
-  const first = Math.min(len, cap - end);
-  m.copy(ring, end, buf, 0, first, true);
+  const held = (end - start + 2 * cap) % (2 * cap);
+  if (held + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+  const at = end % cap;
+  const first = Math.min(len, cap - at);
+  m.copy(ring, at, buf, 0, first, true);
   if (first < len) m.copy(ring, 0, buf, first, len - first, true);
-  m.storeI32(rec, Rec.END, (end + len) % cap);
-  m.storeI32(rec, Rec.LENGTH, held + len);
-  updateEvents(m, rec, PollEvent.IN, (held + len === cap ? PollEvent.OUT : 0) | PollEvent.WERR);
+  updateEvents(m, rec, PollEvent.IN, 0);
+  m.storeI32(rec, Rec.END, (end + len) % (2 * cap));
+  updateEvents(m, rec, 0, (held + len === cap ? PollEvent.OUT : 0) | PollEvent.WERR);
   return E.right(len);
 }
 
-/** Copy out of the ring under the port lock: what is there, up to `len`. */
+/** Copy out of the ring under the port lock: what is there, up to `len`. The START store commits. */
 function ringRead(m: CapMachine, rec: Capability, ring: Capability, buf: Capability, len: number): E.Either<SysError, number> {
-  const held = m.loadI32(rec, Rec.LENGTH);
+  const cap = m.loadI32(rec, Rec.CAPACITY);
+  const start = m.loadI32(rec, Rec.START);
+  const held = (m.loadI32(rec, Rec.END) - start + 2 * cap) % (2 * cap);
   if (held === 0) {
     return m.loadI32(rec, Rec.CLOSED) !== 0
       ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and drained'))
       : E.left(sysError('EAGAIN', 'corecv', 'channel empty'));
   }
-  const cap = m.loadI32(rec, Rec.CAPACITY);
   const n = Math.min(len, held);
-  const start = m.loadI32(rec, Rec.START);
-  const first = Math.min(n, cap - start);
-  m.copy(buf, 0, ring, start, first, true);
+  const at = start % cap;
+  const first = Math.min(n, cap - at);
+  m.copy(buf, 0, ring, at, first, true);
   if (first < n) m.copy(buf, first, ring, 0, n - first, true);
-  m.storeI32(rec, Rec.START, (start + n) % cap);
-  m.storeI32(rec, Rec.LENGTH, held - n);
   const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
-  updateEvents(m, rec, closed ? 0 : PollEvent.OUT, (held - n === 0 ? PollEvent.IN : 0) | PollEvent.RERR);
+  updateEvents(m, rec, closed ? 0 : PollEvent.OUT, 0);
+  m.storeI32(rec, Rec.START, (start + n) % (2 * cap));
+  updateEvents(m, rec, 0, (held - n === 0 ? PollEvent.IN : 0) | PollEvent.RERR);
   return E.right(n);
 }
 

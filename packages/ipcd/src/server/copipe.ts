@@ -3,12 +3,15 @@
  * to its own buffer, bounded to the length it asked for, and waits; one sender copies straight
  * into it. Both sides take timeouts, close wakes them, and an abandoned receive is withdrawn
  * (fixes §8.17). Status: OPEN → (receiver) READY → (sender) BUSY → DONE → (receiver) OPEN.
+ * READY and DONE name the receiver, which stays registered for the whole receive (a robust
+ * word, see port-record): a receiver that dies waiting puts the pipe back to OPEN, and a
+ * sender that dies mid-copy puts it back to READY for the next sender.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Perm, errnoName, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
+import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
-import { Rec, Status, acquire, clearBuf, publish, release } from './port-record.js';
+import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 /** Non-blocking send: succeeds only if a receiver is waiting right now (else EAGAIN). */
@@ -18,10 +21,12 @@ export function pipeSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
   if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
-  if (!acquire(m, rec, Status.READY)) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
+  const ready = m.loadI32(rec, Rec.STATUS);
+  const slot = stateOf(ready) === Status.READY ? acquire(m, thread, rec, ready) : NOT_TAKEN;
+  if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
   const dst = m.loadCap(rec, Rec.BUF);
   if (BigInt(len) > dst.length) {
-    release(m, rec, Status.READY); // the receiver keeps waiting; the sender may retry with less
+    release(m, thread, rec, slot, ready); // the receiver keeps waiting; the sender may retry with less
     return E.left(sysError('EMSGSIZE', 'cosend', `receiver's buffer holds ${dst.length} bytes`));
   }
   const r = guarded('cosend', () => {
@@ -29,7 +34,7 @@ export function pipeSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
     return E.right(len);
   });
   m.storeI32(rec, Rec.RESULT, E.isRight(r) ? len : -r.left.errno);
-  release(m, rec, Status.DONE);
+  release(m, thread, rec, slot, ownedBy(Status.DONE, ownerOf(ready)));
   publish(m, thread, rec);
   return r;
 }
@@ -66,12 +71,15 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   const rec = port.rec;
   const due = deadline(thread.now(), timeoutMs);
   const gone = (): boolean => m.loadI32(rec, Rec.GEN) !== port.gen;
-  // 1. Claim the pipe.
+  // 1. Claim the pipe (registered until the receive ends: see the header).
   const claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => {
     if (gone() || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
-    return acquire(m, rec, Status.OPEN) ? E.right(0) : E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
+    const taken = acquire(m, thread, rec, Status.OPEN);
+    return taken !== NOT_TAKEN ? E.right(taken) : E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
   });
   if (E.isLeft(claimed)) return claimed;
+  const slot = claimed.right;
+  const mine = { ready: ownedBy(Status.READY, thread.tid), done: ownedBy(Status.DONE, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
   const published = guarded('corecv', () => {
     const at = m.setBoundsExact(buf, BigInt(len));
     const view = at.tag ? at : m.setBounds(buf, BigInt(len));
@@ -79,47 +87,50 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
     return E.right(0);
   });
   if (E.isLeft(published)) {
-    release(m, rec, Status.OPEN);
+    release(m, thread, rec, slot, Status.OPEN);
     return published;
   }
   m.storeI32(rec, Rec.RESULT, 0);
-  release(m, rec, Status.READY);
+  handOn(m, thread, rec, mine.ready);
   publish(m, thread, rec);
   // 2. Wait for a sender.
   for (;;) {
     const seq = m.loadI32(rec, Rec.SEQ);
-    if (gone()) return E.left(sysError('EPIPE', 'corecv', 'coport is gone'));
-    if (acquire(m, rec, Status.DONE)) return collect(m, thread, rec);
+    if (gone()) {
+      thread.robustLeave(slot);
+      return E.left(sysError('EPIPE', 'corecv', 'coport is gone'));
+    }
+    if (m.compareExchangeI32(rec, Rec.STATUS, mine.done, mine.busy) === mine.done) return collect(m, thread, rec, slot);
     const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
     const left = remaining(thread.now(), due);
     if (closed || left === 0) {
-      if (cancel(m, thread, rec)) {
+      if (cancel(m, thread, rec, slot, mine.ready)) {
         return E.left(closed ? sysError('EPIPE', 'corecv', 'coport closed while waiting') : sysError('ETIMEDOUT', 'corecv', `no sender within ${timeoutMs} ms`));
       }
       continue; // a sender holds the buffer right now: it finishes in one copy
     }
     const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
     if (why === 'closed' || why === 'deadlock') {
-      cancel(m, thread, rec);
+      if (!cancel(m, thread, rec, slot, mine.ready)) thread.robustLeave(slot);
       return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
     }
   }
 }
 
 /** Withdraw a published buffer no sender has claimed; false if one holds it right now. */
-function cancel(m: CapMachine, thread: CoThreadApi, rec: Capability): boolean {
-  if (!acquire(m, rec, Status.READY)) return false;
+function cancel(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: number, ready: number): boolean {
+  if (m.compareExchangeI32(rec, Rec.STATUS, ready, ownedBy(Status.BUSY, thread.tid)) !== ready) return false;
   clearBuf(m, rec);
-  release(m, rec, Status.OPEN);
+  release(m, thread, rec, slot, Status.OPEN);
   publish(m, thread, rec);
   return true;
 }
 
-function collect(m: CapMachine, thread: CoThreadApi, rec: Capability): E.Either<SysError, number> {
+function collect(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: number): E.Either<SysError, number> {
   const n = m.loadI32(rec, Rec.RESULT);
   clearBuf(m, rec);
   m.storeI32(rec, Rec.RESULT, 0);
-  release(m, rec, Status.OPEN);
+  release(m, thread, rec, slot, Status.OPEN);
   publish(m, thread, rec);
   if (n >= 0) return E.right(n);
   return E.left(sysError(errnoName(-n) ?? 'EFAULT', 'corecv', 'the sender could not write the buffer'));
@@ -127,6 +138,6 @@ function collect(m: CapMachine, thread: CoThreadApi, rec: Capability): E.Either<
 
 /** copipe_ready: a receiver is waiting right now. */
 export function pipeReady(m: CapMachine, rec: Capability): boolean {
-  return m.loadI32(rec, Rec.STATUS) === Status.READY;
+  return stateOf(m.loadI32(rec, Rec.STATUS)) === Status.READY;
 }
 

@@ -9,7 +9,8 @@ import { Capability, sysError, type CapMachine, type CoThreadApi, type SysError 
 import type { PollRequestEntry } from '../protocol/entry.js';
 import { ALL_EVENTS, PollEvent, type CoportTypeName } from '../protocol/types.js';
 import { deadline, remaining } from './checks.js';
-import { Rec, Status } from './port-record.js';
+import { pipeReady } from './copipe.js';
+import { Rec } from './port-record.js';
 import type { PortTable, ResolvedPort } from './port-table.js';
 
 export const MAX_POLL_ENTRIES = 1024;
@@ -18,7 +19,7 @@ export const MAX_POLL_ENTRIES = 1024;
 export function currentEvents(m: CapMachine, type: CoportTypeName, rec: Capability): number {
   const closed = m.loadI32(rec, Rec.CLOSED) !== 0 ? PollEvent.CLOSED : 0;
   if (type !== 'COPIPE') return m.loadI32(rec, Rec.EVENTS) | closed;
-  const ready = m.loadI32(rec, Rec.STATUS) === Status.READY && closed === 0 ? PollEvent.OUT : 0;
+  const ready = pipeReady(m, rec) && closed === 0 ? PollEvent.OUT : 0;
   const senders = m.loadI32(rec, Rec.SENDERS) > 0 ? PollEvent.IN : 0;
   return ready | senders | closed;
 }

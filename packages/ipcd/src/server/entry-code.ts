@@ -11,7 +11,7 @@ import { TokenMint } from '@comsg/abi';
 import type { EntryRequest, PortInfo } from '../protocol/entry.js';
 import { ALL_RIGHTS, COPORT_TYPES, type CoportTypeName } from '../protocol/types.js';
 import { retrying } from './checks.js';
-import { channelRecv, channelSend } from './cochannel.js';
+import { channelHeld, channelRecv, channelSend } from './cochannel.js';
 import { currentEvents, copoll } from './copoll.js';
 import { pipeRecvWait, pipeSend, pipeSendWait } from './copipe.js';
 import { Rec } from './port-record.js';
@@ -104,7 +104,7 @@ function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): 
           rights: port.rights & ALL_RIGHTS,
           closed: m.loadI32(port.rec, Rec.CLOSED) !== 0,
           events: currentEvents(m, table.type, port.rec),
-          length: m.loadI32(port.rec, Rec.LENGTH),
+          length: table.type === 'COCHANNEL' ? channelHeld(m, port.rec) : m.loadI32(port.rec, Rec.LENGTH),
           capacity: m.loadI32(port.rec, Rec.CAPACITY),
         };
         return E.right(info);

@@ -12,7 +12,8 @@ import { Arena } from './arena.js';
 import { ExitWatch } from './exit-watch.js';
 import { CarrierState } from './carrier.js';
 import { ENTRY_PARAMS_BYTES, coportEntries, entryCodeModule, portTables, writeEntryParams } from './entry-code.js';
-import { Rec, Status, acquire, publish, updateEvents } from './port-record.js';
+import { NOT_TAKEN, Rec, Status, acquire, publish, updateEvents } from './port-record.js';
+import { channelHeld } from './cochannel.js';
 import { PortTable, type PortSlot } from './port-table.js';
 
 export interface IpcdKeys {
@@ -55,6 +56,8 @@ export class Ipcd {
 
   static create(ctx: CoProcessApi, keys: IpcdKeys, limits: Partial<IpcdLimits> = {}, exempt: (pid: number) => boolean = () => false): E.Either<SysError, Ipcd> {
     const lim: IpcdLimits = { ...DEFAULT_IPCD_LIMITS, ...limits };
+    // COCHANNEL counts bytes modulo twice the capacity in a 32-bit word.
+    if (!(lim.maxChannelBytes >= 1 && lim.maxChannelBytes <= 2 ** 29)) return E.left(sysError('EINVAL', 'ipcd', 'maxChannelBytes must be 1..2^29'));
     const m = ctx.machine;
     const records = ctx.malloc(PortTable.recordBytes(lim.portsPerType) * COPORT_TYPES.length);
     if (E.isLeft(records)) return records;
@@ -117,8 +120,11 @@ export class Ipcd {
         ok = this.carrier.releasable(port);
         if (ok) this.carrier.freeAll(port);
       } else {
-        const drained = table.type === 'COPIPE' || m.loadI32(port.rec, Rec.LENGTH) === 0;
-        ok = drained && acquire(m, port.rec, Status.OPEN);
+        // Taken for good (the slot's next port re-initialises the record): no registration kept.
+        const drained = table.type === 'COPIPE' || channelHeld(m, port.rec) === 0;
+        const slot = drained ? acquire(m, thread, port.rec, Status.OPEN) : NOT_TAKEN;
+        thread.robustLeave(slot);
+        ok = slot !== NOT_TAKEN;
       }
       if (!ok) continue;
       table.free(port);
@@ -142,15 +148,16 @@ export class Ipcd {
         if (m.loadI32(port.rec, Rec.GEN) !== port.gen) problems.push(`${at}: record generation differs from the table's`);
         if ((m.loadI32(port.rec, Rec.CLOSED) !== 0) !== port.closed) problems.push(`${at}: closed flag differs from the table's`);
         if (m.loadI32(port.rec, Rec.STATUS) !== Status.OPEN && table.type === 'COCHANNEL') problems.push(`${at}: lock held at rest`);
-        const len = m.loadI32(port.rec, Rec.LENGTH);
         const cap = m.loadI32(port.rec, Rec.CAPACITY);
         if (table.type === 'COCHANNEL') {
+          const len = channelHeld(m, port.rec);
           if (len < 0 || len > cap) problems.push(`${at}: length ${len} outside [0, ${cap}]`);
-          for (const off of [Rec.START, Rec.END]) if (m.loadI32(port.rec, off) < 0 || m.loadI32(port.rec, off) >= Math.max(cap, 1)) problems.push(`${at}: ring index out of range`);
+          for (const off of [Rec.START, Rec.END]) if (m.loadI32(port.rec, off) < 0 || m.loadI32(port.rec, off) >= Math.max(2 * cap, 1)) problems.push(`${at}: ring count out of range`);
           if (port.ring === undefined) problems.push(`${at}: channel without a ring`);
         }
         if (table.type === 'COCARRIER') {
           const c = this.carrier.of(port);
+          const len = m.loadI32(port.rec, Rec.LENGTH);
           if (len !== c.queue.length) problems.push(`${at}: record length ${len}, queue ${c.queue.length}`);
           if (c.queue.length > this.limits.queueDepth) problems.push(`${at}: queue deeper than ${this.limits.queueDepth}`);
           for (const msg of [...c.queue, ...c.outstanding.values()]) if (!m.isLive(msg.alloc.cap)) problems.push(`${at}: a message's memory was revoked while queued`);

@@ -5,18 +5,26 @@
  *
  * SEQ is the futex word: every state change bumps it and wakes its waiters, who re-check.
  */
-import type { Capability, CapMachine, CoThreadApi } from '@comsg/capmachine';
+import { ownedBy, stateOf, type Capability, type CapMachine, type CoThreadApi } from '@comsg/capmachine';
 
 export const RECORD_BYTES = 64;
 export const Rec = {
-  /** Exchange state: OPEN, BUSY (someone holds the port), READY/DONE (COPIPE). */
+  /**
+   * Exchange state, a robust word (capmachine's robust-word): the state — OPEN, BUSY (a
+   * thread holds the port for one copy), READY/DONE (COPIPE) — and the thread it belongs to.
+   */
   STATUS: 0,
   /** 1 once closed. */
   CLOSED: 4,
   /** PollEvent bits (COCHANNEL, COCARRIER). */
   EVENTS: 8,
-  /** Bytes in the ring (COCHANNEL), messages queued (COCARRIER). */
+  /** Messages queued (COCARRIER); unused by COCHANNEL, whose length is END − START. */
   LENGTH: 12,
+  /**
+   * COCHANNEL: bytes ever read and written, modulo twice the capacity (a byte's place in the
+   * ring is its count modulo the capacity). Each operation commits with one store — a reader
+   * moves START, a writer END — so a thread that dies mid-operation leaves the ring as it was.
+   */
   START: 16,
   END: 20,
   SEQ: 24,
@@ -51,19 +59,35 @@ export function updateEvents(m: CapMachine, rec: Capability, add: number, remove
   m.storeI32(rec, Rec.EVENTS, (m.loadI32(rec, Rec.EVENTS) & ~remove) | add);
 }
 
+/** What `acquire` returns when the port could not be taken. */
+export const NOT_TAKEN = -2;
+
 /**
- * Take the port (status `from` → BUSY). Contention only exists under the threads runtime and
- * lasts one copy, so a short bounded spin suffices; a port still busy after it reports false.
+ * Take the port: STATUS `from` → BUSY owned by this thread. The thread registers the word
+ * first, so if it dies holding the port (a worker killed mid-copy) the runtime puts `from`
+ * back and wakes SEQ's waiters. Contention only exists under the threads runtime and lasts
+ * one copy, so a short bounded spin suffices. Returns the robust slot to `release` with, or
+ * NOT_TAKEN.
  */
-export function acquire(m: CapMachine, rec: Capability, from: number): boolean {
+export function acquire(m: CapMachine, thread: CoThreadApi, rec: Capability, from: number): number {
+  const slot = thread.robustEnter(rec, Rec.STATUS, from, Rec.SEQ);
+  const busy = ownedBy(Status.BUSY, thread.tid);
   for (let i = 0; i < 1000; i++) {
-    const seen = m.compareExchangeI32(rec, Rec.STATUS, from, Status.BUSY);
-    if (seen === from) return true;
-    if (seen !== Status.BUSY) return false;
+    const seen = m.compareExchangeI32(rec, Rec.STATUS, from, busy);
+    if (seen === from) return slot;
+    if (stateOf(seen) !== Status.BUSY) break;
   }
-  return false;
+  thread.robustLeave(slot);
+  return NOT_TAKEN;
 }
 
-export function release(m: CapMachine, rec: Capability, to: number): void {
-  m.compareExchangeI32(rec, Rec.STATUS, Status.BUSY, to);
+/** Hand the port on (BUSY → `to`) without giving up the registration: `to` still names this thread. */
+export function handOn(m: CapMachine, thread: CoThreadApi, rec: Capability, to: number): void {
+  m.compareExchangeI32(rec, Rec.STATUS, ownedBy(Status.BUSY, thread.tid), to);
+}
+
+/** Give the port up: BUSY → `to`, and leave the registration `acquire` made. */
+export function release(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: number, to: number): void {
+  handOn(m, thread, rec, to);
+  thread.robustLeave(slot);
 }
