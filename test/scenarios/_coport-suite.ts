@@ -34,6 +34,9 @@ async function runScenario(t: ExecutionContext, runtime: RuntimeKind, name: Scen
     t.like(status, { reason: 'returned', code: 0 });
     t.true(report.checks.length > 0, 'the scenario checked something');
     for (const c of report.checks) t.deepEqual(c.actual, c.expected, c.message);
+    // The daemons' tables are consistent afterwards, read from their own workers on threads.
+    t.deepEqual(await kernel.checkAsync(), { nsd: [], coserviced: [], coeventd: [], ipcd: [] });
+    if (runtime === 'inline') t.deepEqual(await kernel.inspectAsync(), kernel.inspect(), 'inline, the asynchronous view is the direct one');
   } finally {
     await space.shutdown();
     if (space instanceof ThreadedAddressSpace) t.is(space.liveWorkers, 0, 'no worker survives shutdown');

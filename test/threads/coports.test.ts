@@ -125,6 +125,36 @@ test.serial('COCHANNEL: senders killed mid-copy (8 KiB sends) never wedge the po
   await shutdown(t, b);
 });
 
+test.serial('inspectAsync and checkAsync read the daemons\' tables on their workers: the namespace tree, open ports, pool counters, no problems', async (t) => {
+  const b = await boot();
+  t.deepEqual(b.kernel.inspect().pools, {}, 'the synchronous view cannot reach other workers');
+  const block = b.space.allocateShared(B.COUNTS);
+  const owner = b.space.spawn(prog('owner'), { argv: ['owner', 'COCHANNEL', '1', '1'], capv: [block] });
+  await until(() => b.seen('opened').length > 0, 'the owner to open its port');
+  const view = await b.kernel.inspectAsync();
+  t.is(view.ipcd?.open.COCHANNEL, 1);
+  t.is(view.ipcd?.portsByPid[owner.pid], 1);
+  const app = view.namespaces?.members.find((m) => m.name === 'stress');
+  t.like(app, { kind: 'namespace', type: 'APPLICATION' });
+  t.deepEqual(app?.kind === 'namespace' ? app.members.map((m) => [m.name, m.type]) : [], [['port', 'COPORT']]);
+  t.true((view.nsd?.objects ?? 0) >= 1);
+  for (const d of ['nsd', 'ipcd', 'coserviced', 'coeventd'] as const) t.truthy(view.pools[d], `${d} answered`);
+  t.true((view.pools.nsd?.calls ?? 0) > 0, 'nsd served calls');
+  t.deepEqual(await b.kernel.checkAsync(), { nsd: [], coserviced: [], coeventd: [], ipcd: [] });
+  // Asking again gets a fresh answer: the owner's death is seen, and the tables stay consistent.
+  t.true(E.isRight(b.space.kill(owner.pid)));
+  await owner.exited;
+  let byOwner: number | undefined = 1;
+  for (let i = 0; i < 100 && byOwner !== undefined; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await b.kernel.inspectAsync();
+    byOwner = again.ipcd?.portsByPid[owner.pid];
+    if (byOwner !== undefined && i === 99) t.fail('the dead owner still holds its port');
+  }
+  t.deepEqual(await b.kernel.checkAsync(), { nsd: [], coserviced: [], coeventd: [], ipcd: [] });
+  await shutdown(t, b);
+});
+
 test.serial('a killed daemon worker is restarted by coprocd; coports work again afterwards', async (t) => {
   const b = await boot();
   const events: MicrokernelEvent[] = [];

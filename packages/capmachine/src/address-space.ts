@@ -326,6 +326,11 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     return true;
   }
 
+  wakeWord(cap: Capability, offset: number): number {
+    this.machine.loadI32(cap, offset);
+    return this.futex.wake(cap.addressNumber + offset);
+  }
+
   /** Run until every co-process thread has finished or is parked serving calls. */
   run(): Promise<void> {
     return this.scheduler.run();

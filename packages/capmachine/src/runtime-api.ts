@@ -184,6 +184,8 @@ export interface AddressSpaceApi {
   mintTokenSpace(bytes: number): Capability;
   /** Host-only: wait (without blocking the event loop) until the word at cap+offset is not `expected`. */
   waitWord(cap: Capability, offset: number, expected: number, timeoutMs: number): Promise<boolean>;
+  /** Host-only: wake the co-process threads waiting on the word (change it atomically first). */
+  wakeWord(cap: Capability, offset: number): number;
   capvOf(pid: number): ReadonlyArray<Capability | undefined> | undefined;
   spawn(program: ProgramModule, options?: SpawnOptions): CoProcessHandle;
   /** Resolves when every co-process has exited or is parked serving calls. */

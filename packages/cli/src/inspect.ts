@@ -7,11 +7,15 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   CAPV_ANSWERBACK_SIZE,
   CAPV_SLOT_NAMES,
+  COPROCD_CAPV_NAMES,
   COSETUP_COCALL,
   DAEMON_CAPV_NAMES,
   answerback,
   AddressSpace,
+  ThreadedAddressSpace,
+  type AddressSpaceApi,
   type Capability,
+  type RuntimeKind,
   type Microkernel,
   type MicrokernelView,
 } from '@comsg/libcoproc';
@@ -68,8 +72,15 @@ export interface Inspection {
   readonly spaces: readonly SpaceSnapshot[];
 }
 
-function processRows(space: AddressSpace): ProcessRow[] {
-  const stats = new Map(space.switcher.stats().map((s) => [s.tid, s]));
+/** Per-thread switcher counters (and registered names, inline) of either runtime. */
+function switcherCounts(space: AddressSpaceApi): Map<number, { name?: string | undefined; made: number; served: number }> {
+  if (space instanceof AddressSpace) return new Map(space.switcher.stats().map((s) => [s.tid, s]));
+  if (space instanceof ThreadedAddressSpace) return new Map(space.switcherStats().map((s) => [s.tid, s]));
+  return new Map();
+}
+
+function processRows(space: AddressSpaceApi): ProcessRow[] {
+  const stats = switcherCounts(space);
   return space
     .processes()
     .map((p) => ({
@@ -135,7 +146,34 @@ async function capvRows(space: AddressSpace, rows: readonly ProcessRow[], daemon
   return out;
 }
 
+/**
+ * Threads: every non-empty capv slot, by kind only — targets are not asked for answerbacks
+ * (that needs an inspector co-process, which the threads runtime would load by module).
+ */
+function capvRowsByKind(space: AddressSpaceApi, rows: readonly ProcessRow[], daemons: ReadonlySet<number>, coprocd: number | undefined): CapvRow[] {
+  return rows.flatMap((p) =>
+    [...(space.capvOf(p.pid) ?? []).entries()].flatMap(([slot, cap]): CapvRow[] =>
+      cap === undefined
+        ? []
+        : [
+            {
+              pid: p.pid,
+              process: p.name,
+              slot,
+              slotName: (p.pid === coprocd ? COPROCD_CAPV_NAMES[slot] : daemons.has(p.pid) ? DAEMON_CAPV_NAMES[slot] : CAPV_SLOT_NAMES[slot]) ?? 'ad hoc',
+              capability: cap.toString(),
+              kind: !cap.tag ? 'untagged' : cap.sealed ? 'sealed' : 'memory',
+              target: undefined,
+              answerback: undefined,
+              error: undefined,
+            },
+          ],
+    ),
+  );
+}
+
 export interface InspectOptions {
+  readonly runtime?: RuntimeKind;
   /** Ask capv targets for their answerbacks (spawns an inspector co-process). */
   readonly answerbacks?: boolean;
   readonly answerbackTimeoutMs?: number;
@@ -150,19 +188,20 @@ export async function inspectExample(example: Example, options: InspectOptions =
   const spaces: SpaceSnapshot[] = [];
   const code = await example.run({
     print: options.print ?? ((line) => void output.push(line)),
+    ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
     ...(options.onSpace === undefined ? {} : { onSpace: options.onSpace }),
     beforeShutdown: async (space, kernel: Microkernel | undefined) => {
-      // Inspection reads the inline switcher's tables; the examples it runs are inline.
-      if (!(space instanceof AddressSpace)) return;
       // Listed before the inspector co-process (if any) exists.
       const processes = processRows(space);
       const status = kernel?.status();
       const daemonPids = new Set(Object.values(status ?? {}).map((s) => s.pid));
-      const capv = options.answerbacks === true ? await capvRows(space, processes, daemonPids, options.answerbackTimeoutMs ?? 250) : [];
+      const capv =
+        options.answerbacks !== true ? [] : space instanceof AddressSpace ? await capvRows(space, processes, daemonPids, options.answerbackTimeoutMs ?? 250) : capvRowsByKind(space, processes, daemonPids, kernel?.pid);
       spaces.push({
         processes,
         capv,
-        microkernel: kernel?.inspect(),
+        // On threads the daemons answer from their own workers (Microkernel.inspectAsync).
+        microkernel: kernel === undefined ? undefined : await kernel.inspectAsync(),
         daemons: status === undefined || kernel === undefined ? undefined : { coprocd: kernel.pid, ...Object.fromEntries(Object.entries(status).map(([name, s]) => [name, s.pid])) },
       });
     },

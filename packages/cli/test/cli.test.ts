@@ -180,3 +180,22 @@ test('comsg quota shows each co-process’s namespaces, objects and coports agai
   t.regex(text.out[0]!, /^PID\s+NAME\s+NAMESPACES\s+OBJECTS\s+COPORTS$/);
   t.true(text.out.some((l) => /^\d+\s+forecaster\s+1\/64\s+1\/512\s+0\/64$/.test(l)));
 });
+
+test('comsg ps, capv, ns and quota --runtime threads inspect a coport example whose daemons run on workers', async (t) => {
+  const ps = json(await cli('ps', 'cochannel', '--runtime', 'threads', '--json'));
+  const procs = ps.spaces[0].processes as Array<{ name: string; state: string; threads: Array<{ served: number }> }>;
+  t.deepEqual(procs.map((p) => p.name).sort(), ['coeventd', 'consumer', 'coprocd', 'coserviced', 'ipcd', 'nsd', 'producer']);
+  t.true(procs.find((p) => p.name === 'ipcd')!.threads.some((th) => th.served > 0), 'ipcd served calls');
+  const capv = json(await cli('capv', 'cochannel', '--runtime', 'threads', '--json'));
+  const slots = (capv.spaces[0].capv as Array<{ process: string; slotName: string }>).map((c) => `${c.process}:${c.slotName}`);
+  for (const s of ['coprocd:COPROCD_INSPECT_PAGE', 'ipcd:DCAPV_INSPECT', 'nsd:DCAPV_TYPES']) t.true(slots.includes(s), s);
+  const ns = json(await cli('ns', 'cochannel', '--runtime', 'threads', '--json'));
+  const app = ns.namespaces.members.find((m: { name: string }) => m.name === 'demo-cochannel');
+  t.deepEqual(app.members.map((m: { name: string; type: string }) => [m.name, m.type]), [['stream', 'COPORT']]);
+  const quota = json(await cli('quota', 'copipe', '--runtime', 'threads', '--json'));
+  t.true((quota.rows as Array<{ name: string; objects: number }>).some((r) => r.name === 'consumer' && r.objects === 1), JSON.stringify(quota.rows));
+  const refused = await cli('ns', 'named-service', '--runtime', 'threads');
+  t.is(refused.code, Exit.UNAVAILABLE);
+  t.regex(refused.err.join('\n'), /inline runtime only/);
+  t.is((await cli('ps', '--runtime', 'fibers')).code, Exit.USAGE);
+});

@@ -9,3 +9,4 @@ export { startCoserviced, type RunningCoserviced } from './coserviced/start.js';
 export { startCoeventd, type RunningCoeventd } from './coeventd/start.js';
 export type { FireReport } from './coeventd/state.js';
 export { DAEMON_CAPV_NAMES } from './coprocd/daemons.js';
+export { COPROCD_CAPV_NAMES } from './coprocd/modules.js';

@@ -51,4 +51,4 @@ export { Tracer, cotrace, waitExit, type CotraceOptions, type TraceEnter, type T
 export { loadProgram } from './program.js';
 export { Ukern, UkernThread, coprocInit, type CoprocInitOptions } from './ukern.js';
 export { codiscover, coprovide, provideService, type ProvideOptions, type ProvidedService } from './coservice.js';
-export { DAEMON_CAPV_NAMES, bootMicrokernel, type Microkernel, type MicrokernelEvent, type MicrokernelOptions, type MicrokernelView } from '@comsg/coprocd';
+export { COPROCD_CAPV_NAMES, DAEMON_CAPV_NAMES, bootMicrokernel, type Microkernel, type MicrokernelEvent, type MicrokernelOptions, type MicrokernelView } from '@comsg/coprocd';

@@ -1,22 +1,23 @@
 /** comsg capv: every capability vector, each target asked who it is (capv(1) from outside). */
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, renderTable } from '../io.js';
-import { EXAMPLE_NAMES, inspected } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, inspected } from './example-arg.js';
 
 export const capv: Command = {
   name: 'capv',
   summary: 'list capability vectors: slots, what each holds, and each target\'s answerback',
-  usage: `comsg capv [${EXAMPLE_NAMES}] [--json]`,
+  usage: `comsg capv [${EXAMPLE_NAMES}] [--runtime inline|threads] [--json]`,
   help: [
     'Runs the example (default: named-service) and lists every non-empty capv slot of each',
     'co-process: the slot\'s well-known name, the capability, and for a switcher target the',
     'thread it names and its answer to op 0 (answerback), asked with a bounded wait.',
+    '  --runtime R   inline (default) or threads (coport examples): slots by kind, no answerbacks',
     '  --json        {example, spaces: [{capv: [...]}]}',
   ],
-  options: { ...COMMON_OPTIONS },
+  options: { ...COMMON_OPTIONS, ...RUNTIME_OPTION },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
-    const r = await inspected('capv', positionals[0], io, true);
+    const r = await inspected('capv', positionals[0], io, true, values['runtime']);
     if (typeof r === 'number') return r;
     if (values['json'] === true) {
       printJson(io, { example: r.example, spaces: r.spaces.map((s) => ({ capv: s.capv })) });

@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { EXAMPLES, findExample, type Example } from '../examples.js';
 import { inspectExample, type Inspection } from '../inspect.js';
 import { Exit, type Io } from '../io.js';
+import type { OptionSpec } from '../command.js';
 
 export const EXAMPLE_NAMES = EXAMPLES.map((e) => e.name).join('|');
 
@@ -12,11 +13,19 @@ export function exampleArg(positional: string | undefined, fallback: string): E.
   return ex === undefined ? E.left(`unknown example "${name}" (one of: ${EXAMPLE_NAMES.replaceAll('|', ', ')})`) : E.right(ex);
 }
 
+/** `--runtime inline|threads`, taken by the commands that run an example. */
+export const RUNTIME_OPTION: OptionSpec = { runtime: { type: 'string', default: 'inline' } };
+
 /** Shared by ps, capv, ns and quota: run the example, report its failure, else hand back the snapshot. */
-export async function inspected(cmd: string, positional: string | undefined, io: Io, answerbacks: boolean): Promise<Inspection | number> {
-  const ex = exampleArg(positional, 'named-service');
+export async function inspected(cmd: string, positional: string | undefined, io: Io, answerbacks: boolean, runtime: unknown = 'inline'): Promise<Inspection | number> {
+  if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg ${cmd}: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
+  const ex = exampleArg(positional, runtime === 'threads' ? 'cochannel' : 'named-service');
   if (E.isLeft(ex)) return io.err(`comsg ${cmd}: ${ex.left}`), Exit.USAGE;
-  const r = await inspectExample(ex.right, { answerbacks });
+  if (!ex.right.runtimes.includes(runtime)) {
+    io.err(`comsg ${cmd}: ${ex.right.name} runs on the inline runtime only (its programs are closures); the coport examples run under --runtime threads`);
+    return Exit.UNAVAILABLE;
+  }
+  const r = await inspectExample(ex.right, { answerbacks, runtime });
   if (r.code !== 0) {
     for (const l of r.output) io.err(l);
     io.err(`comsg ${cmd}: example ${r.example} failed (status ${r.code})`);

@@ -2,7 +2,7 @@
 import type { NsObjectView, NsView } from '@comsg/namespaced';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, type Io } from '../io.js';
-import { EXAMPLE_NAMES, inspected } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, inspected } from './example-arg.js';
 
 function printTree(io: Io, node: NsView, prefix: string, last: boolean, root: boolean): void {
   const branch = root ? '' : last ? '└─ ' : '├─ ';
@@ -23,17 +23,18 @@ function describeObject(o: NsObjectView): string {
 export const ns: Command = {
   name: 'ns',
   summary: 'show the namespace tree: namespaces, objects, their types and rights',
-  usage: `comsg ns [${EXAMPLE_NAMES}] [--json]`,
+  usage: `comsg ns [${EXAMPLE_NAMES}] [--runtime inline|threads] [--json]`,
   help: [
     'Runs the example (default: named-service) and prints nsd\'s namespace tree when its',
     'programs are done, with table use against nsd\'s limits. Rights: namespaces hand out OWN',
     '(creator) or WR (joiner); object handles carry R (fetch), W (fill a reservation), D (delete).',
+    '  --runtime R   inline (default) or threads (coport examples): nsd answers from its worker',
     '  --json        {example, namespaces: tree, usage: {namespaces, objects, limits}}',
   ],
-  options: { ...COMMON_OPTIONS },
+  options: { ...COMMON_OPTIONS, ...RUNTIME_OPTION },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
-    const r = await inspected('ns', positionals[0], io, false);
+    const r = await inspected('ns', positionals[0], io, false, values['runtime']);
     if (typeof r === 'number') return r;
     const s = r.spaces.find((x) => x.microkernel?.namespaces !== undefined);
     if (s === undefined || s.microkernel?.namespaces === undefined) {

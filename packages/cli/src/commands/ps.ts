@@ -1,23 +1,24 @@
 /** comsg ps: the co-processes of an example's address spaces, with threads and switcher counts. */
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, renderTable } from '../io.js';
-import { EXAMPLE_NAMES, inspected } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, inspected } from './example-arg.js';
 
 export const ps: Command = {
   name: 'ps',
   summary: 'list co-processes: pids, parents, threads, capv size, grants, calls made/served',
-  usage: `comsg ps [${EXAMPLE_NAMES}] [--threads] [--json]`,
+  usage: `comsg ps [${EXAMPLE_NAMES}] [--runtime inline|threads] [--threads] [--json]`,
   help: [
     'Runs the example (default: named-service) and lists every co-process of each address',
     'space it created, as they stand when its programs are done: the daemons still serving,',
     'the example programs exited with their status.',
     '  --threads     one row per thread (tid, registered target name, calls made and served)',
+    '  --runtime R   inline (default) or threads (the coport examples; default example cochannel)',
     '  --json        {example, spaces: [{processes: [...]}]}',
   ],
-  options: { ...COMMON_OPTIONS, threads: { type: 'boolean' } },
+  options: { ...COMMON_OPTIONS, ...RUNTIME_OPTION, threads: { type: 'boolean' } },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
-    const r = await inspected('ps', positionals[0], io, false);
+    const r = await inspected('ps', positionals[0], io, false, values['runtime']);
     if (typeof r === 'number') return r;
     if (values['json'] === true) {
       printJson(io, { example: r.example, spaces: r.spaces.map((s) => ({ daemons: s.daemons, processes: s.processes })) });

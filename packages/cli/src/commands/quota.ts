@@ -1,7 +1,7 @@
 /** comsg quota: per-co-process resource accounting against the daemons' quotas. */
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson, renderTable } from '../io.js';
-import { EXAMPLE_NAMES, inspected } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, inspected } from './example-arg.js';
 
 export interface QuotaRow {
   readonly pid: number;
@@ -14,17 +14,18 @@ export interface QuotaRow {
 export const quota: Command = {
   name: 'quota',
   summary: 'show what each co-process holds against its quotas (namespaces, objects, coports)',
-  usage: `comsg quota [${EXAMPLE_NAMES}] [--json]`,
+  usage: `comsg quota [${EXAMPLE_NAMES}] [--runtime inline|threads] [--json]`,
   help: [
     'Runs the example (default: named-service) and lists, per co-process, the live namespaces',
     'and objects it created in nsd and the coports it holds in ipcd, with each quota. A call',
     'past a quota fails with EDQUOT; the whole table being full is ENOSPC.',
+    '  --runtime R   inline (default) or threads (coport examples): nsd and ipcd answer from their workers',
     '  --json        {example, quota: {namespaces, objects, ports}, rows: [...]}',
   ],
-  options: { ...COMMON_OPTIONS },
+  options: { ...COMMON_OPTIONS, ...RUNTIME_OPTION },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
-    const r = await inspected('quota', positionals[0], io, false);
+    const r = await inspected('quota', positionals[0], io, false, values['runtime']);
     if (typeof r === 'number') return r;
     const s = r.spaces.find((x) => x.microkernel?.nsd !== undefined);
     const k = s?.microkernel;

@@ -6,7 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import * as E from 'fp-ts/lib/Either.js';
 import { AddressSpace, Perm, sysError, type AddressSpaceApi, type CoProcessHandle, type SysError } from '@comsg/capmachine';
 import type { IpcdOptions, IpcdStats, RunningIpcd } from '@comsg/ipcd';
-import { snapshotNamespaces, type NsdOptions, type NsView, type RunningNsd } from '@comsg/namespaced';
+import type { NsdOptions, NsView, RunningNsd } from '@comsg/namespaced';
 import { TOKEN_SPACE_BYTES, type PoolStats } from '@comsg/abi';
 import type { RunningCoeventd } from '../coeventd/start.js';
 import type { RunningCoserviced } from '../coserviced/start.js';
@@ -15,6 +15,7 @@ import { EVENT_PAGE_BYTES, EVENT_PAGE_SEQ, readEvents } from './event-page.js';
 import { fillKeyRing, keyRingBytes } from './key-ring.js';
 import { microkernelModule, type ModuleBootConfig } from './modules.js';
 import { daemonPrograms, type DaemonKeys } from './daemons.js';
+import { combine, inspectPageBytes, inspectSlice, requestInspection, snapshotOf } from './inspection.js';
 
 export interface MicrokernelOptions {
   /** Per-daemon failure policy. Default: restart coserviced, coeventd and ipcd, stop on nsd failure. */
@@ -48,6 +49,14 @@ export interface Microkernel {
    * daemon, empty when its tables are consistent.
    */
   check(): Record<CoreDaemon, string[]>;
+  /**
+   * `inspect()` on either runtime. On threads the daemons' tables are in other workers' heaps:
+   * each daemon answers on its slice of an inspection page; one that does not answer within
+   * `timeoutMs` (default 2000) is left out. Inline it resolves to `inspect()` at once.
+   */
+  inspectAsync(timeoutMs?: number): Promise<MicrokernelView>;
+  /** `check()` on either runtime (as inspectAsync); a daemon that did not answer reports so. */
+  checkAsync(timeoutMs?: number): Promise<Record<CoreDaemon, string[]>>;
 }
 
 export interface MicrokernelView {
@@ -101,6 +110,8 @@ export function bootMicrokernel(space: AddressSpaceApi, options: MicrokernelOpti
       >,
     inspect: booted.inspect,
     check: booted.check,
+    inspectAsync: async (timeoutMs = 2000) => (await booted.snapshots(timeoutMs)).view,
+    checkAsync: async (timeoutMs = 2000) => (await booted.snapshots(timeoutMs)).check,
   };
 }
 
@@ -117,6 +128,7 @@ interface Booted {
   readonly handle: CoProcessHandle;
   readonly inspect: () => MicrokernelView;
   readonly check: () => Record<CoreDaemon, string[]>;
+  readonly snapshots: (timeoutMs: number) => Promise<ReturnType<typeof combine>>;
 }
 
 /**
@@ -144,31 +156,13 @@ function bootInline(space: AddressSpace, { options, settings, mintKeys, onEvent,
   );
   const handle = space.spawn(program, { name: 'coprocd' });
   coprocdPid = handle.pid;
+  const now = (): ReturnType<typeof combine> =>
+    combine(Object.fromEntries(CORE_DAEMONS.flatMap((d) => (running[d] === undefined ? [] : [[d, snapshotOf(d, running[d])]]))));
   return {
     handle,
-    inspect: () => {
-      const { nsd, ipcd } = running;
-      return {
-        namespaces: nsd === undefined ? undefined : snapshotNamespaces(nsd.table),
-        nsd:
-          nsd === undefined
-            ? undefined
-            : {
-                ...nsd.table.counts,
-                limits: { namespaces: nsd.table.limits.namespaces, objects: nsd.table.limits.objects },
-                quota: { ...nsd.table.quota },
-                usage: Object.fromEntries([...nsd.table.usage].map(([pid, u]) => [pid, { ...u }])),
-              },
-        ipcd: ipcd?.ipcd.stats(),
-        pools: Object.fromEntries(CORE_DAEMONS.flatMap((d) => (running[d] === undefined ? [] : [[d, { ...running[d].pool.stats }]]))),
-      };
-    },
-    check: () => ({
-      nsd: running.nsd?.table.check() ?? [],
-      coserviced: running.coserviced?.table.check() ?? [],
-      coeventd: running.coeventd?.table.check() ?? [],
-      ipcd: running.ipcd?.ipcd.check() ?? [],
-    }),
+    inspect: () => now().view,
+    check: () => now().check,
+    snapshots: () => Promise.resolve(now()),
   };
 }
 
@@ -184,10 +178,11 @@ function bootByModule(space: AddressSpaceApi, { options, settings, mintKeys, onE
   const ring = space.allocateShared(keyRingBytes(instances));
   fillKeyRing(m, ring, instances, mintKeys);
   const page = space.allocateShared(EVENT_PAGE_BYTES);
+  const inspectPage = space.allocateShared(inspectPageBytes());
   const config: ModuleBootConfig = { ...settings, ...(options.nsd === undefined ? {} : { nsd: options.nsd }), ...(options.ipcd === undefined ? {} : { ipcd: options.ipcd }) };
   const handle = space.spawn(
     { module: microkernelModule(), export: 'coprocd', name: 'coprocd' },
-    { name: 'coprocd', argv: ['coprocd', JSON.stringify(config)], capv: [m.andPerm(ring, Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP), page] },
+    { name: 'coprocd', argv: ['coprocd', JSON.stringify(config)], capv: [m.andPerm(ring, Perm.GLOBAL | Perm.LOAD | Perm.LOAD_CAP), page, inspectPage] },
   );
   let alive = true;
   void handle.exited.then(() => (alive = false));
@@ -203,11 +198,20 @@ function bootByModule(space: AddressSpaceApi, { options, settings, mintKeys, onE
       }
     }
   })();
-  const unobservable = 'runs on its own worker: its tables are not observable from the host';
+  const unobservable = 'runs on its own worker: use inspectAsync/checkAsync';
+  const snapshots = async (timeoutMs: number): Promise<ReturnType<typeof combine>> => {
+    const asked = await Promise.all(
+      CORE_DAEMONS.map(async (d) => [d, status[d].state === 'running' ? await requestInspection(space, inspectSlice(m, inspectPage, d), timeoutMs) : undefined] as const),
+    );
+    const r = combine(Object.fromEntries(asked.filter(([, s]) => s !== undefined)));
+    for (const [d, s] of asked) if (s === undefined) r.check[d].push(`${d} did not answer (${status[d].state})`);
+    return r;
+  };
   return {
     handle,
     inspect: () => ({ namespaces: undefined, nsd: undefined, ipcd: undefined, pools: {} }),
     check: () => Object.fromEntries(CORE_DAEMONS.map((d) => [d, [`${d} ${unobservable}`]])) as Record<CoreDaemon, string[]>,
+    snapshots,
   };
 }
 

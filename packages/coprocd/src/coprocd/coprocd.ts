@@ -47,6 +47,8 @@ export interface CoprocdConfig {
   readonly programs: Record<CoreDaemon, Program | ProgramModule>;
   /** Each daemon's argv (default: its name). */
   readonly argv?: (daemon: CoreDaemon) => readonly string[];
+  /** Each daemon's inspection slice (DCAPV.INSPECT), where the host cannot read its heap. */
+  readonly inspectSlice?: (daemon: CoreDaemon) => Capability | undefined;
   readonly policies: Record<CoreDaemon, FailurePolicy>;
   readonly maxRestarts: number;
   readonly bootTimeoutMs: number;
@@ -108,6 +110,8 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
     capv[DCAPV.TYPES] = keys.types;
     capv[DCAPV.TOKENS_A] = keys.tokensA;
     capv[DCAPV.TOKENS_B] = keys.tokensB;
+    const slice = config.inspectSlice?.(name);
+    if (slice !== undefined) capv[DCAPV.INSPECT] = slice;
     const h = ctx.coexecvec(config.programs[name], config.argv?.(name) ?? [name], capv);
     status[name].pid = h.pid;
     status[name].report = undefined;

@@ -11,11 +11,12 @@ import { startNsd, type RunningNsd } from '@comsg/namespaced';
 import { startCoeventd, type RunningCoeventd } from '../coeventd/start.js';
 import { startCoserviced, type RunningCoserviced } from '../coserviced/start.js';
 import { bootReport, type DaemonName } from '../protocol/coprocd.js';
+import { serveInspection, snapshotOf, type RunningDaemon } from './inspection.js';
 
-/** Daemon capv slots (set by coprocd). */
-export const DCAPV = { BOOT: 0, TYPES: 1, TOKENS_A: 2, TOKENS_B: 3 } as const;
+/** Daemon capv slots (set by coprocd); INSPECT only where the host cannot read daemon heaps (threads). */
+export const DCAPV = { BOOT: 0, TYPES: 1, TOKENS_A: 2, TOKENS_B: 3, INSPECT: 4 } as const;
 /** The daemon slots' names, for tools (daemons do not use the program capv conventions). */
-export const DAEMON_CAPV_NAMES: Readonly<Record<number, string>> = { 0: 'DCAPV_BOOT', 1: 'DCAPV_TYPES', 2: 'DCAPV_TOKENS_A', 3: 'DCAPV_TOKENS_B' };
+export const DAEMON_CAPV_NAMES: Readonly<Record<number, string>> = { 0: 'DCAPV_BOOT', 1: 'DCAPV_TYPES', 2: 'DCAPV_TOKENS_A', 3: 'DCAPV_TOKENS_B', 4: 'DCAPV_INSPECT' };
 
 export interface DaemonKeys {
   readonly types: Capability;
@@ -49,12 +50,13 @@ function keysFrom(ctx: CoProcessApi): DaemonKeys | undefined {
   return types === undefined || tokensA === undefined || tokensB === undefined ? undefined : { types, tokensA, tokensB };
 }
 
-/** Run a started daemon until its process is ended. */
-async function serveForever(ctx: CoProcessApi): Promise<void> {
-  await ctx.thread.park(new Promise(() => {}));
+/** Run a started daemon until its process is ended, answering inspection requests if it has a slice. */
+async function serveForever(ctx: CoProcessApi, name: DaemonName, running: RunningDaemon): Promise<void> {
+  const slice = ctx.capv[DCAPV.INSPECT];
+  await ctx.thread.park(slice === undefined ? new Promise(() => {}) : serveInspection(ctx, slice, () => snapshotOf(name, running)));
 }
 
-function daemonProgram(name: DaemonName, start: (ctx: CoProcessApi, keys: DaemonKeys) => Promise<E.Either<SysError, { pool: WorkerPool; root?: Capability }>>): Program {
+function daemonProgram(name: DaemonName, start: (ctx: CoProcessApi, keys: DaemonKeys) => Promise<E.Either<SysError, RunningDaemon & { root?: Capability }>>): Program {
   return {
     name,
     main: async (ctx) => {
@@ -73,7 +75,7 @@ function daemonProgram(name: DaemonName, start: (ctx: CoProcessApi, keys: Daemon
         ctx.print(`${name}: BOOT_REPORT failed: ${r.left._tag}`);
         return 1;
       }
-      await serveForever(ctx);
+      await serveForever(ctx, name, started.right);
       return 0;
     },
   };
@@ -104,9 +106,6 @@ export function daemonPrograms(options: DaemonOptions = {}): Record<'nsd' | 'cos
     nsd: daemonProgram('nsd', (ctx, k) => observed(startNsd(ctx, { types: k.types, nsTokens: k.tokensA, objTokens: k.tokensB }, options.nsd ?? {}), o?.nsd)),
     coserviced: daemonProgram('coserviced', (ctx, k) => observed(startCoserviced(ctx, { types: k.types, tokens: k.tokensA }), o?.coserviced)),
     coeventd: daemonProgram('coeventd', (ctx, k) => observed(startCoeventd(ctx, { types: k.types, tokens: k.tokensA }), o?.coeventd)),
-    ipcd: daemonProgram('ipcd', async (ctx, k) => {
-      const r = await observed(startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {}), o?.ipcd);
-      return E.map((x: { pool: WorkerPool }) => ({ pool: x.pool }))(r);
-    }),
+    ipcd: daemonProgram('ipcd', (ctx, k) => observed(startIpcd(ctx, { types: k.types, tokens: k.tokensA }, options.ipcd ?? {}), o?.ipcd)),
   };
 }

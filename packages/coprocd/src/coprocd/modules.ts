@@ -2,7 +2,8 @@
  * The microkernel's co-processes as module entry points, for runtimes that start programs by
  * module (the threads runtime: each runs on a worker). Options travel as JSON in argv[1];
  * authority travels in capv, as it does inline: coprocd gets the pre-minted key ring
- * (capv[0]) and the event page it reports to the host through (capv[1]).
+ * (capv[0]), the event page it reports to the host through (capv[1]) and the inspection page
+ * whose slices it hands the daemons (capv[2]).
  */
 import type { CoProcessApi, ProgramModule } from '@comsg/capmachine';
 import type { IpcdLimits } from '@comsg/ipcd/protocol';
@@ -11,6 +12,10 @@ import { CORE_DAEMONS, freshStatus, runCoprocd, type CoreDaemon, type FailurePol
 import { daemonPrograms } from './daemons.js';
 import { eventPageWriter } from './event-page.js';
 import { keyRingReader } from './key-ring.js';
+import { inspectSlice } from './inspection.js';
+
+/** coprocd's capv slots when it is started by module, for tools. */
+export const COPROCD_CAPV_NAMES: Readonly<Record<number, string>> = { 0: 'COPROCD_KEY_RING', 1: 'COPROCD_EVENT_PAGE', 2: 'COPROCD_INSPECT_PAGE' };
 
 /** What coprocd's argv[1] carries. */
 export interface ModuleBootConfig {
@@ -60,7 +65,7 @@ export const ipcd = (ctx: CoProcessApi) => runDaemon('ipcd', ctx);
 
 export async function coprocd(ctx: CoProcessApi): Promise<number> {
   const config = parsed<ModuleBootConfig>(ctx);
-  const [ring, page] = [ctx.capv[0], ctx.capv[1]];
+  const [ring, page, inspectPage] = [ctx.capv[0], ctx.capv[1], ctx.capv[2]];
   if (config === undefined || ring === undefined || page === undefined) {
     ctx.print('coprocd: needs its configuration in argv[1], the key ring in capv[0] and the event page in capv[1]');
     return 1;
@@ -73,6 +78,7 @@ export async function coprocd(ctx: CoProcessApi): Promise<number> {
       mintKeys: keyRingReader(ctx.machine, ring, config.maxRestarts + 1),
       programs,
       argv: (d) => [d, daemonArgv],
+      inspectSlice: (d) => (inspectPage === undefined ? undefined : inspectSlice(ctx.machine, inspectPage, d)),
       policies: config.policies,
       maxRestarts: config.maxRestarts,
       bootTimeoutMs: config.bootTimeoutMs,
