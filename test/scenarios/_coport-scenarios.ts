@@ -2,7 +2,7 @@
  * The coport scenarios as a program module, so one suite runs on either runtime (on threads
  * the scenario is a worker and so are ipcd and the rest of the microkernel). A scenario cannot
  * call ava from a worker: it records each check (actual, expected, message) and prints them
- * as one JSON line; coports.test.ts asserts them. Waiting is bounded and condition-based
+ * as one JSON line; _coport-suite.ts asserts them. Waiting is bounded and condition-based
  * (`settle`), never a fixed sleep that only virtual time makes exact.
  */
 import * as E from 'fp-ts/lib/Either.js';
