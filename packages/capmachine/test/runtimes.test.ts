@@ -252,6 +252,8 @@ for (const runtime of ['inline', 'threads'] as const) {
     const waiter = spawn('waiter');
     const holder = spawn('holder');
     t.true(await run.space.waitWord(block, ROBUST.READY, 0, 20_000), 'the holder took its word');
+    // Its report travels by message (threads), the READY word through memory: wait for both.
+    for (let i = 0; i < 2_000 && first(run, 'holder') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
     const h = first(run, 'holder') as { tid: number; slots: number[]; overflow: number; capacity: number };
     t.deepEqual(h.slots, [0, 1, 2, 3], 'a slot left is reused');
     t.is(h.overflow, -1, `at most ${h.capacity} registrations at once`);
