@@ -92,6 +92,7 @@ export async function serveInspection(ctx: CoProcessApi, slice: Capability, snap
     if (bytes.length > INSPECT_SLICE_BYTES - DATA) bytes = encoder.encode(JSON.stringify({ pool: snap.pool, problems: snap.problems.slice(0, 100), treeOmitted: true }));
     m.store(slice, DATA, bytes);
     m.storeI32(slice, LEN, bytes.length);
+    // An atomic change (futexWake skips the notify unless a sleeper is counted after it).
     m.compareExchangeI32(slice, RESP, m.loadI32(slice, RESP), req);
     ctx.thread.futexWake(slice, RESP);
   }

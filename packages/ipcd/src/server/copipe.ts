@@ -111,7 +111,9 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
     }
     const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
     if (why === 'closed' || why === 'deadlock') {
-      if (!cancel(m, thread, rec, slot, mine.ready)) thread.robustLeave(slot);
+      // If a sender holds the buffer right now, the registration stays: it will mark the pipe
+      // DONE for this thread, and the runtime rolls that back when this (ending) thread is gone.
+      cancel(m, thread, rec, slot, mine.ready);
       return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
     }
   }
