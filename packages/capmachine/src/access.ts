@@ -88,8 +88,12 @@ export function loadCapability(memory: TaggedMemory, auth: Capability, offset: n
   const addr = checkAccess(memory, auth, offset, GRANULE, Perm.LOAD);
   if ((addr & 15) !== 0) throw fault(CapCause.AddressMisaligned, 0, `capability load at unaligned address ${addr}`);
   const bits = memory.readCapability(addr);
-  // A stored capability survived every sweep so far: it is live as of the current epoch.
-  return mint(bits.tag && (auth.perms & Perm.LOAD_CAP) !== 0, bits.address, bits.pesbt, memory.revocation.epoch);
+  // A stored capability survived every sweep so far: it is live as of the current epoch —
+  // unless its base lies in a region marked for revocation whose sweep has not run yet.
+  // (The base comes from the capability's own bounds decode, which its first use needs anyway.)
+  const epoch = memory.revocation.epoch;
+  const cap = mint(bits.tag && (auth.perms & Perm.LOAD_CAP) !== 0, bits.address, bits.pesbt, epoch);
+  return cap.tag && epoch !== 0 && memory.revocation.pending(cap.baseNumber / 16) ? mint(false, bits.address, bits.pesbt, epoch) : cap;
 }
 
 /** Capability store (CSC): check order tag, seal, STORE, STORE_CAP, STORE_LOCAL_CAP, bounds, alignment. */

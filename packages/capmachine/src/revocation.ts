@@ -11,9 +11,14 @@
  * restamps the birth, so freed memory can be handed out again at once.
  *
  * Layout (shared, so worker threads see one state): word 0 = current epoch; word 1 + g = the
- * epoch at which granule g was last revoked (0 = never).
+ * epoch at which granule g was last revoked (0 = never), with PENDING set from the mark until
+ * the sweep: a capability *stored* in memory and loaded in between is born at load time, so
+ * the load itself must see that its base lies in a region still waiting to be swept.
  */
 import type { Capability } from './capability.js';
+
+/** Set on a granule's stamp between a quarantine's mark and its sweep. */
+const PENDING = 0x8000_0000;
 
 export class RevocationMap {
   readonly #words: Uint32Array;
@@ -42,13 +47,23 @@ export class RevocationMap {
     if (birth >= now) return false;
     const g = cap.baseNumber / 16;
     if (!(g < this.#granules)) return false; // unbacked ranges (tokens, otypes) are never revoked
-    return this.#words[1 + Math.floor(g)]! > birth;
+    return (this.#words[1 + Math.floor(g)]! & ~PENDING) >>> 0 > birth || this.pending(g);
+  }
+
+  /** True while granule `g` is marked and not yet swept (stored capabilities to it are dying). */
+  pending(g: number): boolean {
+    return g < this.#granules && (this.#words[1 + Math.floor(g)]! & PENDING) !== 0;
+  }
+
+  /** The sweep of [first, end) is done: stored capabilities to it are gone, the stamps stay. */
+  swept(firstGranule: number, endGranule: number): void {
+    for (let i = 1 + firstGranule, end = 1 + Math.min(endGranule, this.#granules); i < end; i++) this.#words[i] = (this.#words[i]! & ~PENDING) >>> 0;
   }
 
   /** Start a new epoch and stamp granules [first, end) with it; returns the epoch. */
   mark(firstGranule: number, endGranule: number): number {
     const epoch = Atomics.add(this.#words, 0, 1) + 1;
-    this.#words.fill(epoch, 1 + firstGranule, 1 + Math.min(endGranule, this.#granules));
+    this.#words.fill((epoch | PENDING) >>> 0, 1 + firstGranule, 1 + Math.min(endGranule, this.#granules));
     return epoch;
   }
 }

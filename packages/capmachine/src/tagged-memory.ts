@@ -227,6 +227,7 @@ export class TaggedMemory {
         swept++;
       }
     }
+    for (const [a, l] of regions) this.revocation.swept(a >>> 4, (a + l + 15) >>> 4);
     return swept;
   }
 
