@@ -3,12 +3,12 @@
  * the scenario is a worker and so are ipcd and the rest of the microkernel). A scenario cannot
  * call ava from a worker: it records each check (actual, expected, message) and prints them
  * as one JSON line; _coport-suite.ts asserts them. Waiting is bounded and condition-based
- * (`settle`), never a fixed sleep that only virtual time makes exact.
+ * (`until`), never a fixed sleep that only virtual time makes exact.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, type Capability, type CoProcessApi, type MicrokernelOptions } from '@comsg/libcoproc';
 import { coclose, cocreate, coinsert, coprocInit, copoll, coportInfo, coportMsgFree, corecv, corecvOob, corestrict, cosend, cosendOob, openCoport, CoportRight, PollEvent, type UkernThread } from '@comsg/libcomsg';
-import { ok, tagOf } from './_kernel.js';
+import { ok, tagOf, until } from './_kernel.js';
 
 /** One recorded check: the host asserts `actual` deep-equals `expected`. */
 export interface Recorded {
@@ -57,17 +57,8 @@ export interface Scenario {
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/**
- * Wait until `pred` holds: virtual time inline, real time on threads (generous: a loaded
- * two-core machine runs a dozen workers); throws past `limitMs` rather than hang.
- */
-async function settle(ctx: CoProcessApi, pred: () => boolean, what: string, limitMs = 20_000, refresh?: () => Promise<void>): Promise<void> {
-  const start = ctx.now();
-  for (await refresh?.(); !pred(); await refresh?.()) {
-    if (ctx.now() - start > limitMs) throw new Error(`not reached in ${limitMs} ms: ${what}`);
-    await ctx.thread.sleep(1);
-  }
-}
+/** How long a scenario waits for a condition (generous: a loaded two-core machine runs a dozen workers). */
+const WAIT_MS = 20_000;
 
 /** Until a COPIPE receiver has published its buffer: copoll reports OUT (copipe_ready). */
 async function receiverWaiting(k: UkernThread, pipe: Capability): Promise<void> {
@@ -121,7 +112,7 @@ export const SCENARIOS = {
       const src = ok(ctx.malloc(32));
       m.store(src, 0, bytes('rendezvous'));
       c.is(ok(await cosend(k, port, src, 10, { timeoutMs: 5000 })), 10);
-      await settle(ctx, () => got !== '', 'the receiver returns');
+      await until(ctx, () => got !== '', WAIT_MS, 1, 'the receiver returns');
       c.is(got, 10);
       c.is(text(m.load(dst, 0, 10)), 'rendezvous');
       c.is(tagOf(await cosend(k, port, src, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
@@ -183,7 +174,7 @@ export const SCENARIOS = {
         c.is(done, 0, `${type}: both wait until the close`);
         ok(await coclose(k, port));
         c.is(tagOf(await coclose(k, port)), 'EPIPE', 'closing twice');
-        await settle(ctx, () => done === 2, `${type}: both waiters return`);
+        await until(ctx, () => done === 2, WAIT_MS, 1, `${type}: both waiters return`);
       }
       c.is(outcomes.sort(), [
         'COCARRIER poll CLOSED',
@@ -264,7 +255,7 @@ export const SCENARIOS = {
       await receiverWaiting(k, pipe);
       c.is(tagOf(await cosend(k, pipe, buf, 32, { timeoutMs: 0 })), 'EMSGSIZE');
       c.is(ok(await cosend(k, pipe, buf, 16, { timeoutMs: 0 })), 16, 'the receiver kept waiting; a smaller send fits');
-      await settle(ctx, () => recvd !== '', 'the pipe receiver returns');
+      await until(ctx, () => recvd !== '', WAIT_MS, 1, 'the pipe receiver returns');
       c.is(recvd, 'ok');
       // COCARRIER: size limit, queue limit (WERR), and a too-small receive keeps the message.
       const car = ok(await openCoport(k, 'COCARRIER'));
@@ -296,7 +287,7 @@ export const SCENARIOS = {
       await ctx.thread.sleep(5);
       c.is(late, '', 'the sender waits while the queue is full');
       ok(await corecv(k, car, buf, 64));
-      await settle(ctx, () => late !== '', 'the blocked sender returns');
+      await until(ctx, () => late !== '', WAIT_MS, 1, 'the blocked sender returns');
       c.is(late, 'ok');
     },
   },
@@ -330,7 +321,7 @@ export const SCENARIOS = {
       c.is((await h.exited).code, 0, 'the receiver ran');
       c.is(m.loadI32(box, RECEIVED_LIVE), 1, 'the receiver held a live copy');
       const theirs = m.loadCap(box, 0);
-      await settle(ctx, () => !m.isLive(theirs), "the exited receiver's message is revoked");
+      await until(ctx, () => !m.isLive(theirs), WAIT_MS, 1, "the exited receiver's message is revoked");
       c.throws(() => m.load(theirs, 0, 1), "the exited receiver's message was revoked");
       const mine = ok(await corecvOob(k, car));
       c.true(m.isLive(mine.msg));
@@ -354,7 +345,7 @@ export const SCENARIOS = {
       await ctx.thread.sleep(10);
       c.is(sent, '', 'still blocked');
       c.is(ok(await corecv(k, chan, buf, 4)), 4);
-      await settle(ctx, () => sent !== '', 'the blocked sender returns');
+      await until(ctx, () => sent !== '', WAIT_MS, 1, 'the blocked sender returns');
       c.is(sent, 'ok');
       // An empty channel: a waiting receive times out, a poll with a timeout reports nothing ready.
       ok(await corecv(k, chan, buf, 64));
@@ -440,10 +431,8 @@ export const SCENARIOS = {
       const h = ctx.coexecvec({ module: import.meta.url, export: 'dyingPipeReceiver', name: 'dying-receiver' }, ['dying-receiver'], [pipe]);
       await receiverWaiting(k, pipe);
       c.is((await h.exited).code, 3, 'the receiver ended while its thread waited');
-      let out = -1;
-      await settle(ctx, () => out === 0, 'the pipe is free again (copoll: no receiver waiting)', 20_000, async () => {
-        out = ok(await copoll(k, [{ port: pipe, events: PollEvent.OUT }], 0)).revents[0]!;
-      });
+      const noReceiver = async () => ok(await copoll(k, [{ port: pipe, events: PollEvent.OUT }], 0)).revents[0] === 0;
+      await until(ctx, noReceiver, WAIT_MS, 1, 'the pipe is free again (copoll: no receiver waiting)');
       const src = ok(ctx.malloc(16));
       m.store(src, 0, bytes('next'));
       c.is(tagOf(await cosend(k, pipe, src, 4, { timeoutMs: 0 })), 'EAGAIN', 'nobody is waiting: the send is refused, not lost in a dead buffer');
@@ -454,7 +443,7 @@ export const SCENARIOS = {
         got = E.isRight(r) ? r.right : r.left._tag;
       });
       c.is(ok(await cosend(k, pipe, src, 4, { timeoutMs: 20_000 })), 4);
-      await settle(ctx, () => got !== '', 'the next receiver returns');
+      await until(ctx, () => got !== '', WAIT_MS, 1, 'the next receiver returns');
       c.is(got, 4);
       c.is(text(m.load(dst, 0, 4)), 'next');
     },

@@ -1,6 +1,6 @@
 /** Shared scenario helpers: boot a microkernel, run a program in it, unwrap results. */
 import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace, bootMicrokernel, type CoProcessContext, type SysError } from '@comsg/libcoproc';
+import { AddressSpace, bootMicrokernel, type CoProcessApi, type CoProcessContext, type SysError } from '@comsg/libcoproc';
 import { coprocInit, type UkernThread } from '@comsg/libcomsg';
 
 export function ok<T>(e: E.Either<SysError, T>): T {
@@ -9,11 +9,14 @@ export function ok<T>(e: E.Either<SysError, T>): T {
 }
 export const tagOf = <T>(e: E.Either<SysError, T>): string => (E.isLeft(e) ? e.left._tag : 'ok');
 
-/** Wait (in virtual time) until `pred` holds; throws after `limitMs` instead of spinning forever. */
-export async function until(ctx: CoProcessContext, pred: () => boolean, limitMs = 10_000, step = 1): Promise<void> {
+/**
+ * Wait until `pred` holds (virtual time inline, real time on threads); throws after `limitMs`
+ * instead of spinning forever. `pred` may be async (a copoll, say).
+ */
+export async function until(ctx: CoProcessApi, pred: () => boolean | Promise<boolean>, limitMs = 10_000, step = 1, what = 'condition'): Promise<void> {
   const start = ctx.now();
-  while (!pred()) {
-    if (ctx.now() - start > limitMs) throw new Error('condition not reached in time');
+  while (!(await pred())) {
+    if (ctx.now() - start > limitMs) throw new Error(`${what} not reached in ${limitMs} ms`);
     await ctx.thread.sleep(step);
   }
 }
