@@ -28,9 +28,15 @@ export interface DaemonSnapshot {
 
 export type RunningDaemon = RunningNsd | RunningIpcd | RunningCoserviced | RunningCoeventd;
 
+/** A running daemon's invariant problems (empty when its tables are consistent). */
+export function problemsOf(daemon: CoreDaemon, running: RunningDaemon): string[] {
+  return daemon === 'ipcd' ? (running as RunningIpcd).ipcd.check() : (running as RunningNsd | RunningCoserviced | RunningCoeventd).table.check();
+}
+
 /** A running daemon's snapshot (read in the daemon's own heap). */
 export function snapshotOf(daemon: CoreDaemon, running: RunningDaemon): DaemonSnapshot {
   const pool = { ...running.pool.stats };
+  const problems = problemsOf(daemon, running);
   if (daemon === 'nsd') {
     const { table } = running as RunningNsd;
     return {
@@ -42,14 +48,10 @@ export function snapshotOf(daemon: CoreDaemon, running: RunningDaemon): DaemonSn
         usage: Object.fromEntries([...table.usage].map(([pid, u]) => [pid, { ...u }])),
       },
       pool,
-      problems: table.check(),
+      problems,
     };
   }
-  if (daemon === 'ipcd') {
-    const { ipcd } = running as RunningIpcd;
-    return { ipcd: ipcd.stats(), pool, problems: ipcd.check() };
-  }
-  return { pool, problems: (running as RunningCoserviced | RunningCoeventd).table.check() };
+  return daemon === 'ipcd' ? { ipcd: (running as RunningIpcd).ipcd.stats(), pool, problems } : { pool, problems };
 }
 
 /** The view and the check results from whichever daemons answered. */
