@@ -47,7 +47,8 @@ export class RevocationMap {
     if (birth >= now) return false;
     const g = cap.baseNumber / 16;
     if (!(g < this.#granules)) return false; // unbacked ranges (tokens, otypes) are never revoked
-    return (this.#words[1 + Math.floor(g)]! & ~PENDING) >>> 0 > birth || this.pending(g);
+    const stamp = this.#words[1 + Math.floor(g)]!;
+    return (stamp & PENDING) !== 0 || stamp > birth;
   }
 
   /** True while granule `g` is marked and not yet swept (stored capabilities to it are dying). */

@@ -39,49 +39,30 @@ export interface RobustRegistration {
 }
 
 /**
- * Roll back `r` for dead thread `tid` if the word still names it. `cas` and `bump` are the
- * runtime's own memory operations (they clear tags as any data write does). Returns
- * 'rolled' (done, wake the word), 'free' (nobody or someone else for good: forget it) or
- * 'held' (another thread holds it right now and may hand it back to the dead one: retry).
+ * Roll back the registrations of dead thread `tid` whose word still names it: store the
+ * rollback value and bump the wake word (clearing tags, as any data write does), then `wake`
+ * it. Returns the registrations another thread holds right now: it may hand the word back to
+ * the dead one later, so the caller may try them again. Words owned by nobody are done with.
  */
-export function rollBack(
-  r: RobustRegistration,
-  tid: number,
-  load: (address: number) => number,
-  cas: (address: number, expected: number, value: number) => number,
-  bump: (address: number) => void,
-): 'rolled' | 'free' | 'held' {
-  for (;;) {
-    const v = load(r.word);
-    const owner = ownerOf(v);
-    if (owner !== tid) return owner === 0 ? 'free' : 'held';
-    if (cas(r.word, v, r.rollback) === v) {
-      bump(r.wake);
-      return 'rolled';
-    }
-  }
-}
-
-/** Roll back `regs` of dead thread `tid` in tagged memory; returns those another thread holds right now. */
 export function rollBackInMemory(memory: TaggedMemory, regs: readonly RobustRegistration[], tid: number, wake: (address: number) => void): RobustRegistration[] {
   const W = memory.words;
   const held: RobustRegistration[] = [];
   for (const r of regs) {
-    const outcome = rollBack(
-      r,
-      tid,
-      (a) => Atomics.load(W, a >>> 2),
-      (a, expected, value) => {
-        memory.clearTags(a, 4);
-        return Atomics.compareExchange(W, a >>> 2, expected, value);
-      },
-      (a) => {
-        memory.clearTags(a, 4);
-        Atomics.add(W, a >>> 2, 1);
-      },
-    );
-    if (outcome === 'rolled') wake(r.wake);
-    else if (outcome === 'held') held.push(r);
+    const i = r.word >>> 2;
+    for (;;) {
+      const v = Atomics.load(W, i);
+      const owner = ownerOf(v);
+      if (owner !== tid) {
+        if (owner !== 0) held.push(r);
+        break;
+      }
+      memory.clearTags(r.word, 4);
+      if (Atomics.compareExchange(W, i, v, r.rollback) !== v) continue;
+      memory.clearTags(r.wake, 4);
+      Atomics.add(W, r.wake >>> 2, 1);
+      wake(r.wake);
+      break;
+    }
   }
   return held;
 }
