@@ -105,8 +105,12 @@ export class Scheduler {
   #virtualNow = 0;
   #nextId = 1;
   #driving: Promise<void> | undefined;
-  /** One pending macrotask shared by every switch until it fires (see #drive). */
-  #tick: Promise<void> | undefined;
+  /**
+   * The driver's wake-up for the task it is running: the task's park calls it, and so does
+   * the one pending macrotask (see #drive) if the task went off to await something else.
+   */
+  #resumeDriver: (() => void) | undefined;
+  #tickArmed = false;
   #switches = 0;
   /** Settles blocked waits when a deadlock is detected, keyed by task. */
   readonly #blockedSettle = new Map<Task, (r: WakeReason) => void>();
@@ -225,11 +229,23 @@ export class Scheduler {
     return this.#driving ?? Promise.resolve();
   }
 
-  #macrotask(): Promise<void> {
-    return (this.#tick ??= macrotask().then(() => {
-      this.#tick = undefined;
-    }));
+  /** Wait until the running task parks or, failing that, the next macrotask. */
+  #untilParkedOrTick(task: Task): Promise<void> {
+    const parked = new Promise<void>((r) => {
+      this.#resumeDriver = r;
+      task.onPark = r;
+    });
+    if (!this.#tickArmed) {
+      this.#tickArmed = true;
+      setImmediate(this.#tick);
+    }
+    return parked;
   }
+
+  readonly #tick = (): void => {
+    this.#tickArmed = false;
+    this.#resumeDriver?.();
+  };
 
   #kick(): void {
     // #drive clears #driving synchronously when it stops, so a wake-up that arrives after it
@@ -245,14 +261,15 @@ export class Scheduler {
         const task = this.#runnable.splice(i, 1)[0]!;
         if (task.state === 'done') continue;
         task.state = 'running';
-        const parked = new Promise<void>((r) => (task.onPark = r));
+        const parked = this.#untilParkedOrTick(task);
         const resume = task.resume;
         task.resume = undefined;
         resume?.(task.wakeReason);
         // Run until it parks or finishes; if it awaits something outside the scheduler,
         // let it go on concurrently after the microtask queue drains. The macrotask is
         // shared: a task that parks within microtasks costs no timer of its own.
-        await Promise.race([parked, this.#macrotask()]);
+        await parked;
+        this.#resumeDriver = undefined;
         // Let the event loop breathe now and then (I/O, timers, other tests) in long runs.
         if ((++this.#switches & 1023) === 0) await macrotask();
         if (task.state === 'running') task.state = 'external';
