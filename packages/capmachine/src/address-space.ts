@@ -27,6 +27,7 @@ import {
   type AcceptBuffers,
   type CoacceptHandler,
   type CoacceptLoop,
+  type CocallTracer,
   type SwitcherPair,
   type SwitcherThread,
 } from './switcher.js';
@@ -365,6 +366,11 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   }
 
   /** Every co-process, for tools (`comsg ps`). */
+  /** The tracer runs inside each cocall, on the caller's stack (callees nest within it). */
+  traceCocalls(tracer: CocallTracer | undefined): void {
+    this.switcher.tracer = tracer;
+  }
+
   processes(): CoProcessInfo[] {
     return [...this.#processes.values()].map((p) => this.#info(p));
   }

@@ -10,7 +10,7 @@ import type { Capability } from './capability.js';
 import type { SysError } from './errno.js';
 import type { CapMachine } from './machine.js';
 import type { WakeReason } from './scheduler.js';
-import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, SwitcherPair } from './switcher.js';
+import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, CocallTracer, SwitcherPair } from './switcher.js';
 import type { EntryCode } from './machine.js';
 import type { Program } from './address-space.js';
 
@@ -194,6 +194,12 @@ export interface AddressSpaceApi {
   shutdown(): Promise<void>;
   kill(pid: number): E.Either<SysError, void>;
   processes(): CoProcessInfo[];
+  /**
+   * Host-only: observe every cocall (fast and slow) of every co-process; undefined stops.
+   * Inline the tracer runs inside each call; on threads it runs on the host thread shortly
+   * after, in call order, with snapshots of the buffers taken at the call.
+   */
+  traceCocalls(tracer: CocallTracer | undefined): void;
   on(event: 'exit', fn: (status: ExitStatus) => void): unknown;
 }
 

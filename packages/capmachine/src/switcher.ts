@@ -143,6 +143,8 @@ export interface CocallTraceEnter {
 export interface CocallTracer {
   enter(call: CocallTraceEnter): void;
   exit(call: CocallTraceEnter, result: E.Either<SysError, number>): void;
+  /** Threads runtime: `count` records were dropped (the host did not drain the log for a second). */
+  lost?(count: number): void;
 }
 
 export interface SwitcherStats {

@@ -4,8 +4,11 @@
  * leaving no worker) follow.
  */
 import test, { type ExecutionContext } from 'ava';
+import * as E from 'fp-ts/lib/Either.js';
 import {
   ThreadedAddressSpace,
+  type Capability,
+  type CocallTracer,
   createAddressSpace,
   ownedBy,
   type AddressSpaceApi,
@@ -107,6 +110,70 @@ for (const runtime of ['inline', 'threads'] as const) {
     t.is(dead.reason, 'fault');
   });
 
+  test(`[${runtime}] traceCocalls sees every call in order: nesting, slow calls, refusals, capabilities in snapshots`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    interface Seen {
+      phase: 'enter' | 'exit';
+      seq: number;
+      slow: boolean;
+      caller: number;
+      callee: number | undefined;
+      head: number[];
+      capTag: boolean;
+      result?: number | string;
+      reply?: number[];
+    }
+    const log: Seen[] = [];
+    const m = run.space.machine;
+    const head = (buf: Capability, len: number): number[] => [...m.load(buf, 0, Math.min(len, 4))];
+    const tracer: CocallTracer = {
+      enter: (c) => log.push({ phase: 'enter', seq: c.seq, slow: c.slow, caller: c.caller.pid, callee: c.callee?.pid, head: head(c.outbuf, c.outlen), capTag: c.outlen >= 16 && m.loadCap(c.outbuf, 0).tag }),
+      exit: (c, r) =>
+        log.push({
+          phase: 'exit',
+          seq: c.seq,
+          slow: c.slow,
+          caller: c.caller.pid,
+          callee: c.callee?.pid,
+          head: [],
+          capTag: false,
+          result: E.isRight(r) ? r.right : r.left._tag,
+          ...(E.isRight(r) ? { reply: head(c.inbuf, r.right) } : {}),
+        }),
+    };
+    run.space.traceCocalls(tracer);
+    const echo = run.space.spawn(prog('echo'));
+    const slowEcho = run.space.spawn(prog('slowEcho'));
+    const lazy = run.space.spawn(prog('lazy'));
+    const capEcho = run.space.spawn(prog('capEcho'));
+    const relay = run.space.spawn(prog('relay'));
+    const client = run.space.spawn(prog('traced'));
+    const status = await client.exited;
+    t.like(status, { reason: 'returned', code: 0 }, run.lines.join('\n'));
+    run.space.traceCocalls(undefined); // threads: drains what the workers logged
+    const traced = log.length;
+    await finish(t, run, []);
+    t.is(log.length, traced, 'nothing is reported after tracing stops');
+    t.deepEqual(first(run, 'relayed'), [2, 2, 3]);
+
+    const calls = log.filter((e) => e.phase === 'enter');
+    t.is(calls.length, 5, JSON.stringify(log));
+    t.is(log.filter((e) => e.phase === 'exit').length, 5);
+    const exitOf = (seq: number) => log.find((e) => e.phase === 'exit' && e.seq === seq)!;
+    const at = (e: Seen) => log.indexOf(e);
+    const [outer, inner, slow, refused, cap] = calls as [Seen, Seen, Seen, Seen, Seen];
+    t.like(outer, { caller: client.pid, callee: relay.pid, slow: false, head: [1, 2, 3] });
+    t.like(inner, { caller: relay.pid, callee: echo.pid, head: [1, 2, 3] }, 'the relay forwards while serving');
+    t.true(at(inner) > at(outer) && at(exitOf(inner.seq)) < at(exitOf(outer.seq)), 'the nested call is inside the outer one');
+    t.like(exitOf(outer.seq), { result: 3, reply: [2, 2, 3] });
+    t.like(slow, { caller: client.pid, callee: slowEcho.pid, slow: true, head: [4, 5, 6, 7] });
+    t.like(exitOf(slow.seq), { result: 5, reply: [...new Uint8Array(new Uint32Array([client.pid]).buffer)] }, 'cogetpid answered in the reply');
+    t.like(refused, { callee: lazy.pid });
+    t.like(exitOf(refused.seq), { result: 'EAGAIN' });
+    t.like(cap, { callee: capEcho.pid, capTag: true }, 'the snapshot keeps the argument capability');
+    t.like(exitOf(cap.seq), { result: 32 });
+  });
+
   test(`[${runtime}] several clients hammering one service: every call answered exactly, none crossed`, both, runtime, async (t, rt) => {
     const run = start(rt);
     run.space.spawn(prog('echo'));
@@ -157,6 +224,29 @@ test('[threads] a callee slower than the call timeout: ETIMEDOUT, and the callee
   t.is((run.seen.get('stuck')?.[1] as { tag: string }).tag, 'ETIMEDOUT', 'a 400 ms callee still misses a 150 ms timeout');
   const stats = (run.space as ThreadedAddressSpace).switcherStats();
   t.true(stats.some((s) => s.served >= 1), 'the sluggish service completed the abandoned call');
+});
+
+test('[threads] a host that stops draining the trace loses records, counts each one, and never stalls the callers', async (t) => {
+  const run = start('threads');
+  let delivered = 0;
+  let lost = 0;
+  run.space.traceCocalls({ enter: () => delivered++, exit: () => delivered++, lost: (n) => (lost += n) });
+  run.space.spawn(prog('echo'));
+  const calls = 20_000;
+  const clients = [1, 2].map(() => run.space.spawn(prog('hammer'), { argv: ['hammer', String(calls)] }).exited);
+  // Once the clients are calling, block the host thread (the only drainer): the log fills.
+  for (let i = 0; delivered === 0 && i < 10_000; i++) await new Promise((r) => setTimeout(r, 1));
+  const until = performance.now() + 1500;
+  while (performance.now() < until) {
+    /* the host is busy */
+  }
+  const statuses = await Promise.all(clients);
+  run.space.traceCocalls(undefined);
+  await finish(t, run, []);
+  for (const s of statuses) t.like(s, { reason: 'returned', code: 0 }, String(s.error));
+  for (const r of (run.seen.get('hammer') ?? []) as Array<{ good: number }>) t.is(r.good, calls, 'every call answered despite the full log');
+  t.true(lost >= 1, `lost ${lost}`);
+  t.is(delivered + lost, 2 * 2 * calls, 'each call is an enter and an exit: delivered or counted lost');
 });
 
 test('[threads] a program given as a closure is refused: workers load programs by module', (t) => {

@@ -16,13 +16,13 @@ import {
   readSlot,
   type AnyOpDecl,
 } from '@comsg/abi';
-import { type AddressSpace, type Capability, type CapMachine, type CocallTraceEnter, type CocallTracer, type SysError } from '@comsg/capmachine';
+import { type AddressSpaceApi, type Capability, type CapMachine, type CocallTraceEnter, type CocallTracer, type SysError } from '@comsg/capmachine';
 import { opDecl } from '@comsg/libcomsg';
 
 export interface TraceRecord {
   readonly seq: number;
   readonly phase: 'enter' | 'exit';
-  /** Nesting: a cocall made while serving another one (the inline runtime runs callees on the caller's stack). */
+  /** Nesting: a cocall made by a thread while it serves another call. */
   readonly depth: number;
   readonly slow: boolean;
   readonly caller: { readonly pid: number; readonly tid: number; readonly name: string };
@@ -87,8 +87,12 @@ export function decodeReplyText(m: CapMachine, call: CocallTraceEnter, received:
   return { reply: `${received} bytes` };
 }
 
-/** A tracer for `space` that hands each decoded enter/exit to `sink`. */
-export function traceSpace(space: AddressSpace, sink: (r: TraceRecord) => void): CocallTracer {
+/**
+ * A tracer for `space` that hands each decoded enter/exit to `sink`. A call is nested when its
+ * caller thread is the callee of a call still open (on either runtime: inline the callee runs
+ * on the caller's stack, on threads on its own worker).
+ */
+export function traceSpace(space: AddressSpaceApi, sink: (r: TraceRecord) => void, onLost?: (count: number) => void): CocallTracer {
   const names = new Map<number, string>();
   const nameOf = (pid: number): string => {
     let n = names.get(pid);
@@ -98,7 +102,10 @@ export function traceSpace(space: AddressSpace, sink: (r: TraceRecord) => void):
     }
     return n;
   };
-  let depth = 0;
+  const threadKey = (t: { pid: number; tid: number }): string => `${t.pid}/${t.tid}`;
+  /** Depth of the call each thread is serving now (a stack: a thread serves one call at a time, nested ones inline). */
+  const serving = new Map<string, number[]>();
+  const depthOf = new Map<number, number>();
   const base = (c: CocallTraceEnter) => ({
     seq: c.seq,
     slow: c.slow,
@@ -111,15 +118,32 @@ export function traceSpace(space: AddressSpace, sink: (r: TraceRecord) => void):
     enter(c) {
       const b = base(c);
       open.set(c.seq, b);
-      sink({ ...b, phase: 'enter', depth: depth++, bytes: c.outlen });
+      const depth = (serving.get(threadKey(c.caller))?.at(-1) ?? -1) + 1;
+      depthOf.set(c.seq, depth);
+      if (c.callee !== undefined) {
+        const k = threadKey(c.callee);
+        const stack = serving.get(k);
+        if (stack === undefined) serving.set(k, [depth]);
+        else stack.push(depth);
+      }
+      sink({ ...b, phase: 'enter', depth, bytes: c.outlen });
     },
     exit(c, result: E.Either<SysError, number>) {
       const b = open.get(c.seq) ?? base(c);
       open.delete(c.seq);
-      depth = Math.max(0, depth - 1);
+      const depth = depthOf.get(c.seq) ?? 0;
+      depthOf.delete(c.seq);
+      if (c.callee !== undefined) {
+        const k = threadKey(c.callee);
+        // A thread serves one call at a time (nested ones finish first): its exits come in order.
+        const stack = serving.get(k);
+        stack?.pop();
+        if (stack?.length === 0) serving.delete(k);
+      }
       if (E.isLeft(result)) sink({ ...b, phase: 'exit', depth, bytes: 0, error: result.left._tag });
       else sink({ ...b, phase: 'exit', depth, bytes: result.right, ...decodeReplyText(space.machine, c, result.right) });
     },
+    ...(onLost === undefined ? {} : { lost: onLost }),
   };
 }
 

@@ -110,6 +110,29 @@ test('comsg cotrace decodes microkernel ops, their results and their errors, in 
   t.true(text.out.some((l) => /^cotrace: #\d+ clock-client\[\d+\] -> clocks\[\d+\] cocall capv op \d+ \(len 16\)$/.test(l)));
 });
 
+test('comsg cotrace --runtime threads: every worker\'s calls, decoded, in enter/exit pairs', async (t) => {
+  const r = await cli('cotrace', 'cocarrier', '--runtime', 'threads', '--json');
+  t.is(r.code, Exit.OK, r.err.join('\n'));
+  const { calls, output, runtime, lost } = json(r);
+  t.is(runtime, 'threads');
+  t.is(lost, 0);
+  t.true(output.includes('[cocarrier] checksum OK'), output.join('\n'));
+  const enters = calls.filter((c: { phase: string }) => c.phase === 'enter');
+  const exits = calls.filter((c: { phase: string }) => c.phase === 'exit');
+  t.is(enters.length, exits.length);
+  // Calls on different workers overlap, so exits come in another order than enters.
+  const seqs = (cs: Array<{ seq: number }>) => cs.map((c) => c.seq).sort((a, b) => a - b);
+  t.deepEqual(seqs(enters), seqs(exits));
+  t.is(new Set(seqs(enters)).size, enters.length, 'one enter per call');
+  // The data path: the producer's COSEND and the consumer's CORECV are cocalls into ipcd's workers.
+  const send = enters.find((c: { call: string }) => c.call.startsWith('COSEND(port=cap('));
+  t.like(send, { caller: { name: 'producer' }, callee: { name: 'ipcd' } });
+  const recv = exits.find((c: { caller: { name: string }; reply?: string }) => c.caller.name === 'consumer' && /^\{msg=cap\(/.test(c.reply ?? ''));
+  t.truthy(recv, 'a CORECV exit decodes its message capability from the reply snapshot');
+  const inlineOnly = await cli('cotrace', 'named-service', '--runtime', 'threads');
+  t.is(inlineOnly.code, Exit.UNAVAILABLE);
+});
+
 test('comsg ps lists the microkernel daemons serving and the example programs exited', async (t) => {
   const r = await cli('ps', '--json');
   t.is(r.code, Exit.OK);

@@ -47,6 +47,7 @@ import {
   O_STATE,
   R_MAX_SPINNERS,
   R_SPIN_POLLS,
+  R_TRACE,
   R_SPINNERS,
   R_WORDS,
   SCB_BYTES,
@@ -68,7 +69,11 @@ interface Orphan {
 import { calibratePolls } from './spin-wait.js';
 import { GrantHeap } from '../grant-heap.js';
 import { HostAuthority } from '../host-authority.js';
-import { copyCallBuffer } from '../switcher.js';
+import { copyCallBuffer, type CocallTracer } from '../switcher.js';
+import { TRACE_LOG_BYTES, TraceLogReader } from './trace-log.js';
+
+/** How often the host drains the cocall trace log while tracing. */
+const TRACE_DRAIN_MS = 2;
 import { releaseClaim, wakeClaimWaiters } from './thread-switcher.js';
 
 export interface ThreadedOptions {
@@ -176,6 +181,8 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   readonly #stdout: (line: string) => void;
   readonly #options: ThreadedOptions;
   readonly #tsx: string | undefined;
+  #traceLog: TraceLogReader | undefined;
+  #trace: { readonly tracer: CocallTracer; readonly timer: NodeJS.Timeout } | undefined;
   #nextPid = 100;
   #nextTid = 100000;
   #idle: Array<() => void> = [];
@@ -681,6 +688,31 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
   }
 
   /** End every co-process and wait until no worker is left running. */
+  /**
+   * Trace every cocall (both paths) of every worker: they append records to a log in kernel
+   * memory, drained here in order every TRACE_DRAIN_MS and at shutdown. Undefined stops it.
+   */
+  traceCocalls(tracer: CocallTracer | undefined): void {
+    const words = new Int32Array(this.#runtimeWords);
+    if (this.#trace !== undefined) {
+      this.#drainTrace();
+      clearInterval(this.#trace.timer);
+      Atomics.store(words, R_TRACE, 0);
+      this.#trace = undefined;
+    }
+    if (tracer === undefined) return;
+    this.#traceLog ??= new TraceLogReader(this.machine, this.#booted.memory, this.#kernelCap, this.#kernelRegion(TRACE_LOG_BYTES));
+    const timer = setInterval(() => this.#drainTrace(), TRACE_DRAIN_MS);
+    timer.unref();
+    this.#trace = { tracer, timer };
+    Atomics.store(words, R_TRACE, this.#traceLog.base);
+  }
+
+  #drainTrace(): void {
+    const t = this.#trace;
+    if (t !== undefined) this.#traceLog?.drain(t.tracer, (n) => t.tracer.lost?.(n));
+  }
+
   async shutdown(): Promise<void> {
     const workers: Promise<number>[] = [];
     for (const p of this.#processes.values()) {
@@ -694,6 +726,8 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
         w.slow.close();
       }
     }
+    // Every worker has stopped: whatever they logged is committed (or never will be).
+    this.traceCocalls(undefined);
     this.#checkIdle();
   }
 

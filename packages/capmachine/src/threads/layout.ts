@@ -83,6 +83,8 @@ export const CAPV_STAGE = CAPV_SLOTS * 16;
 export const R_SPINNERS = 0;
 export const R_MAX_SPINNERS = 1;
 export const R_SPIN_POLLS = 2;
+/** Address of the cocall trace log (trace-log.ts) while the host traces; 0 = not tracing. */
+export const R_TRACE = 3;
 /**
  * Futex sleeper counts: a thread about to sleep on word w adds one to bucket (w mod
  * FUTEX_BUCKETS), so futexWake skips Atomics.notify (a process-wide mutex) when nobody sleeps.

@@ -49,6 +49,7 @@ import {
   O_OUTBUF,
   O_OUTLEN,
   O_OWNER_PID,
+  O_OWNER_TID,
   O_REQ,
   O_REQ_LEN,
   O_RESP,
@@ -63,10 +64,12 @@ import {
   SCB_BYTES,
   SCB_MAGIC,
   ScbState,
+  R_TRACE,
 } from './layout.js';
 import type { RpcRequest, WorkerMessage } from './protocol.js';
 import type { SlowInbox } from './slow-inbox.js';
 import { publish, SLICE_MS, Waiter, type WaitStats } from './spin-wait.js';
+import { TraceLogWriter, type TracedCall } from './trace-log.js';
 
 /** What the worker host hands its switcher. */
 export interface ThreadSwitcherKernel {
@@ -109,6 +112,7 @@ export class ThreadSwitcher {
   readonly #cookies = new Map<number, Capability>();
   readonly #bufs = new Map<number, { inbuf: Capability; outbuf: Capability; inlen: number; outlen: number; session: number }>();
   readonly #scbCap: Capability;
+  #trace: TraceLogWriter | undefined;
   #callPair: SwitcherPair | undefined;
   #acceptPair: SwitcherPair | undefined;
   #target: Capability | undefined;
@@ -286,6 +290,36 @@ export class ThreadSwitcher {
   }
 
   cocall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
+    // One plain read when not tracing (the host sets the word rarely; a late sight costs one call's record).
+    if (this.#k.runtimeWords[R_TRACE] !== 0) return this.#traced(target, outbuf, outlen, inbuf, inlen, false);
+    return this.#cocall(target, outbuf, outlen, inbuf, inlen);
+  }
+
+  /** Both call paths under the host's trace: an enter record, the call, an exit record. */
+  #traced(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number, slow: boolean): E.Either<SysError, number> {
+    const base = this.#k.runtimeWords[R_TRACE]!;
+    const k = this.#k;
+    if (this.#trace?.base !== base) this.#trace = new TraceLogWriter(k.machine, k.memory, k.kernelRegion, base);
+    const callee = this.#resolve(target, 'trace');
+    const W = this.#w;
+    const call: TracedCall = {
+      slow,
+      callerPid: k.self.pid,
+      callerTid: k.self.tid,
+      calleePid: typeof callee === 'number' ? Atomics.load(W, this.#i(callee, O_OWNER_PID)) : -1,
+      calleeTid: typeof callee === 'number' ? Atomics.load(W, this.#i(callee, O_OWNER_TID)) : -1,
+      outbuf,
+      outlen,
+      inbuf,
+      inlen,
+    };
+    const id = this.#trace.enter(call);
+    const r = slow ? this.#cocallSlow(target, outbuf, outlen, inbuf, inlen) : this.#cocall(target, outbuf, outlen, inbuf, inlen);
+    this.#trace.exit(id, call, r);
+    return r;
+  }
+
+  #cocall(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
     const op = 'cocall';
     const base = this.#checkCall(target, outbuf, outlen, inbuf, inlen, op, false);
     if (typeof base !== 'number') return E.left(base);
@@ -369,6 +403,11 @@ export class ThreadSwitcher {
   }
 
   cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
+    if (this.#k.runtimeWords[R_TRACE] !== 0) return this.#traced(target, outbuf, outlen, inbuf, inlen, true);
+    return this.#cocallSlow(target, outbuf, outlen, inbuf, inlen);
+  }
+
+  #cocallSlow(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number): E.Either<SysError, number> {
     const op = 'cocall_slow';
     const base = this.#checkCall(target, outbuf, outlen, inbuf, inlen, op, true);
     if (typeof base !== 'number') return E.left(base);

@@ -251,3 +251,33 @@ export async function stuck(ctx: CoProcessApi): Promise<number> {
   report(ctx, 'stuck', { tag: tag(r), returned: ctx.now() >= started });
   return 0;
 }
+
+/** Serves by forwarding each request to `echo` and answering with its reply: a nested cocall. */
+export async function relay(ctx: CoProcessApi): Promise<void> {
+  ok(ctx.thread.cosetup(COSETUP_COCALL));
+  ok(ctx.thread.cosetup(COSETUP_COACCEPT));
+  const echoT = await lookup(ctx, 'echo');
+  ok(ctx.thread.coregister('relay'));
+  const inbuf = ok(ctx.malloc(64));
+  const outbuf = ok(ctx.malloc(64));
+  await ctx.thread.coaccept((call: IncomingCall) => ok(ctx.thread.cocall(echoT, inbuf, call.length, outbuf, 64)), { inbuf, outbuf });
+}
+
+/** Client for the trace test: a nested call, a slow call, a refused call, a capability argument. */
+export async function traced(ctx: CoProcessApi): Promise<number> {
+  ok(ctx.thread.cosetup(COSETUP_COCALL));
+  const out = ok(ctx.malloc(64));
+  const inb = ok(ctx.malloc(64));
+  const relayT = await lookup(ctx, 'relay');
+  const slowT = await lookup(ctx, 'slow-echo');
+  const lazyT = await lookupRegistered(ctx, 'lazy');
+  const capT = await lookup(ctx, 'cap-echo');
+  ctx.machine.store(out, 0, Uint8Array.of(1, 2, 3));
+  report(ctx, 'relayed', [...ctx.machine.load(inb, 0, ok(ctx.thread.cocall(relayT, out, 3, inb, 64)))]);
+  ctx.machine.store(out, 0, Uint8Array.of(4, 5, 6, 7, 8));
+  report(ctx, 'slow', ok(ctx.thread.cocallSlow(slowT, out, 5, inb, 64)));
+  report(ctx, 'refused', tag(ctx.thread.cocall(lazyT, out, 3, inb, 64)));
+  ctx.machine.storeCap(out, 0, ok(ctx.malloc(32)));
+  report(ctx, 'cap', ok(ctx.thread.cocall(capT, out, 16, inb, 64)));
+  return 0;
+}

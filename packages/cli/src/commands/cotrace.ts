@@ -1,40 +1,52 @@
 /** comsg cotrace: run an example with every cocall traced and decoded. */
 import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace } from '@comsg/libcoproc';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson } from '../io.js';
 import { formatTrace, traceSpace, type TraceRecord } from '../trace.js';
-import { EXAMPLE_NAMES, exampleArg } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, exampleArg } from './example-arg.js';
 
 export const cotrace: Command = {
   name: 'cotrace',
   summary: 'run an example and print every cocall enter/exit with op names and decoded arguments',
-  usage: `comsg cotrace <${EXAMPLE_NAMES}> [--json]`,
+  usage: `comsg cotrace <${EXAMPLE_NAMES}> [--runtime inline|threads] [--json]`,
   help: [
     'The interposer sits in the switcher of each address space the example creates: every',
     'cocall (fast or slow) is shown on entry with its decoded request — a microkernel op with',
     'its arguments, a capv packet, or its size — and on exit with the decoded reply or errno.',
     'Nested calls (made while serving another) are indented. The example\'s own output is',
     'interleaved.',
-    '  --json        {example, code, output[], calls: [records]}',
+    '  --runtime R   inline (default) or threads (the coport examples): on threads each worker',
+    '                logs its calls to shared memory and they print shortly after, in call order',
+    '  --json        {example, runtime, code, output[], calls: [records], lost}',
   ],
-  options: { ...COMMON_OPTIONS },
+  options: { ...COMMON_OPTIONS, ...RUNTIME_OPTION },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
     if (positionals[0] === undefined) return io.err(`comsg cotrace: which example? (${EXAMPLE_NAMES})`), Exit.USAGE;
     const ex = exampleArg(positionals[0], '');
     if (E.isLeft(ex)) return io.err(`comsg cotrace: ${ex.left}`), Exit.USAGE;
+    const runtime = values['runtime'];
+    if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg cotrace: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
+    if (!ex.right.runtimes.includes(runtime)) {
+      io.err(`comsg cotrace: ${ex.right.name} runs on the inline runtime only (its programs are closures); the coport examples run under --runtime threads`);
+      return Exit.UNAVAILABLE;
+    }
     const json = values['json'] === true;
     const records: TraceRecord[] = [];
     const output: string[] = [];
+    let lost = 0;
     const code = await ex.right.run({
+      runtime,
       print: json ? (l) => void output.push(l) : io.out,
-      onSpace: (space) => {
-        // The examples cotrace runs are inline: their switcher is on this thread.
-        if (space instanceof AddressSpace) space.switcher.tracer = traceSpace(space, (r) => (json ? records.push(r) : io.out(formatTrace(r))));
-      },
+      onSpace: (space) =>
+        space.traceCocalls(
+          traceSpace(space, (r) => (json ? records.push(r) : io.out(formatTrace(r))), (n) => {
+            lost += n;
+            if (!json) io.err(`cotrace: ${n} records lost (the trace log stayed full)`);
+          }),
+        ),
     });
-    if (json) printJson(io, { example: ex.right.name, code, output, calls: records });
+    if (json) printJson(io, { example: ex.right.name, runtime, code, output, calls: records, lost });
     return code === 0 ? Exit.OK : Exit.FAILED;
   },
 };
