@@ -155,7 +155,9 @@ export class CapMachine {
   invoke(code: Capability, data: Capability): InvokedPair {
     const epoch = this.#memory.revocation.epoch;
     const seen = Capability.is(data) ? this.#invoked.get(data) : undefined;
-    if (seen !== undefined && seen.code === code && seen.epoch === epoch) return seen.pair;
+    // Another copy of the same entry (each co-process fetches its own) hits too, if it was born
+    // no earlier: with no revocation since (same epoch), it is then as live as the cached one.
+    if (seen !== undefined && seen.epoch === epoch && (seen.code === code || (Capability.is(code) && code.birth >= seen.code.birth && seen.code.equalsExact(code)))) return seen.pair;
     const raw = invoke(code, data);
     const pair = Object.freeze({ pcc: this.#live(code, raw.pcc), data: this.#live(data, raw.data) });
     this.#invoked.set(data, { code, epoch, pair });
