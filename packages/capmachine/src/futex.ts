@@ -6,6 +6,8 @@
  */
 import type { Scheduler, Task, WakeReason } from './scheduler.js';
 
+const PRUNE_AT = 1024;
+
 export class FutexTable {
   readonly #waiters = new Map<number, Set<(r: WakeReason) => void>>();
   readonly #sched: Scheduler;
@@ -23,11 +25,9 @@ export class FutexTable {
         set.add(settle);
       }
       return () => {
-        for (const a of addresses) {
-          const set = this.#waiters.get(a);
-          set?.delete(settle);
-          if (set?.size === 0) this.#waiters.delete(a);
-        }
+        for (const a of addresses) this.#waiters.get(a)?.delete(settle);
+        // Empty sets stay (a streaming port's word is waited on again at once); prune now and then.
+        if (this.#waiters.size > PRUNE_AT) for (const [a, set] of this.#waiters) if (set.size === 0) this.#waiters.delete(a);
       };
     });
   }
@@ -36,8 +36,12 @@ export class FutexTable {
   wake(address: number): number {
     const set = this.#waiters.get(address);
     if (set === undefined) return 0;
-    const all = [...set];
-    for (const settle of all) settle('woken');
-    return all.length;
+    // Each settle removes itself from the set (deleting visited entries is safe mid-iteration).
+    let n = 0;
+    for (const settle of set) {
+      settle('woken');
+      n++;
+    }
+    return n;
   }
 }

@@ -52,7 +52,17 @@ export class Task {
 interface Timer {
   readonly at: number;
   readonly seq: number;
-  readonly fire: () => void;
+  readonly wait: Blocked;
+  cancelled: boolean;
+}
+
+/** One blocked call: settled once — by its waker, its timer, an interrupt or deadlock detection. */
+interface Blocked {
+  readonly task: Task;
+  settled: boolean;
+  unregister: (() => void) | undefined;
+  timer: Timer | undefined;
+  settle: (reason: WakeReason) => void;
 }
 
 /** Tasks blocked until woken, with optional timeouts. */
@@ -101,6 +111,7 @@ export class Scheduler {
   readonly #runnable: Task[] = [];
   readonly #tasks = new Set<Task>();
   #timers: Timer[] = [];
+  #cancelledTimers = 0;
   #timerSeq = 0;
   #virtualNow = 0;
   #nextId = 1;
@@ -180,34 +191,43 @@ export class Scheduler {
       // thread's identity, which would corrupt both tasks' wake-ups. Fail loudly.
       throw new Error(`scheduler: blocking call for task ${task.name} (${task.state}) made from another task`);
     }
+    const wait: Blocked = { task, settled: false, unregister: undefined, timer: undefined, settle: undefined! };
+    // Property assignments, not named closures: this runs on every blocking call.
+    wait.settle = (reason) => this.#settle(wait, reason);
     return new Promise<WakeReason>((resolve) => {
-      let settled = false;
-      let unregister: () => void = () => {};
-      const settle = (reason: WakeReason): void => {
-        if (settled) return;
-        settled = true;
-        unregister();
-        this.#blockedSettle.delete(task);
-        task.wakeReason = reason;
-        task.state = 'runnable';
-        this.#runnable.push(task);
-        this.#kick();
-      };
       task.state = 'blocked';
       task.resume = resolve;
-      this.#blockedSettle.set(task, settle);
-      unregister = enqueue(settle);
-      if (!settled && timeoutMs !== undefined && timeoutMs >= 0) {
-        const timer: Timer = { at: this.now() + timeoutMs, seq: this.#timerSeq++, fire: () => settle('timeout') };
-        this.#timers.push(timer);
-        const prev = unregister;
-        unregister = () => {
-          prev();
-          this.#timers = this.#timers.filter((t) => t !== timer);
-        };
+      this.#blockedSettle.set(task, wait.settle);
+      wait.unregister = enqueue(wait.settle);
+      if (!wait.settled && timeoutMs !== undefined && timeoutMs >= 0) {
+        wait.timer = { at: this.now() + timeoutMs, seq: this.#timerSeq++, wait, cancelled: false };
+        this.#timers.push(wait.timer);
       }
       task.onPark?.();
     });
+  }
+
+  #settle(wait: Blocked, reason: WakeReason): void {
+    if (wait.settled) return;
+    wait.settled = true;
+    wait.unregister?.();
+    if (wait.timer !== undefined) this.#cancelTimer(wait.timer);
+    const task = wait.task;
+    this.#blockedSettle.delete(task);
+    task.wakeReason = reason;
+    task.state = 'runnable';
+    this.#runnable.push(task);
+    this.#kick();
+  }
+
+  /** Timers are dropped lazily (a wait that ends early leaves its timer marked), compacted in bulk. */
+  #cancelTimer(timer: Timer): void {
+    if (timer.cancelled) return;
+    timer.cancelled = true;
+    if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timers.length) {
+      this.#timers = this.#timers.filter((t) => !t.cancelled);
+      this.#cancelledTimers = 0;
+    }
   }
 
   /** End `task`'s current wait (if any) with `reason`, e.g. `closed` when its process dies. */
@@ -276,6 +296,10 @@ export class Scheduler {
         continue;
       }
       const external = [...this.#tasks].some((t) => t.state === 'external' || t.state === 'running');
+      if (this.#cancelledTimers > 0) {
+        this.#timers = this.#timers.filter((t) => !t.cancelled);
+        this.#cancelledTimers = 0;
+      }
       if (this.#timers.length > 0) {
         this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
         const next = this.#timers[0]!;
@@ -291,7 +315,8 @@ export class Scheduler {
           if (next.at > performance.now()) continue;
         }
         this.#timers.shift();
-        next.fire();
+        next.cancelled = true; // out of the list: settling must not count it again
+        next.wait.settle('timeout');
         continue;
       }
       if (external) {
