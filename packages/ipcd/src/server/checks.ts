@@ -11,7 +11,8 @@ export function checkBuffer(m: CapMachine, op: string, buf: unknown, len: unknow
   if (typeof len !== 'number' || !Number.isInteger(len) || len <= 0 || len > 0x7fffffff) return sysError('EINVAL', op, 'length must be a positive integer');
   if (!Capability.is(buf) || !m.isLive(buf) || buf.sealed) return sysError('EINVAL', op, 'buffer is not a live, unsealed capability');
   if (!buf.has(perm)) return sysError('EACCES', op, perm === Perm.LOAD ? 'buffer lacks LOAD' : 'buffer lacks STORE');
-  if (buf.address < buf.base || buf.top - buf.address < BigInt(len)) return sysError('ENOBUFS', op, `buffer holds fewer than ${len} bytes`);
+  // Numeric views: exact for memory addresses (far below 2^53), and no BigInt work per message.
+  if (buf.addressNumber < buf.baseNumber || buf.topNumber - buf.addressNumber < len) return sysError('ENOBUFS', op, `buffer holds fewer than ${len} bytes`);
   return undefined;
 }
 

@@ -25,7 +25,7 @@ export function pipeSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   const slot = stateOf(ready) === Status.READY ? acquire(m, thread, rec, ready) : NOT_TAKEN;
   if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
   const dst = m.loadCap(rec, Rec.BUF);
-  if (BigInt(len) > dst.length) {
+  if (len > dst.topNumber - dst.addressNumber) {
     release(m, thread, rec, slot, ready); // the receiver keeps waiting; the sender may retry with less
     return E.left(sysError('EMSGSIZE', 'cosend', `receiver's buffer holds ${dst.length} bytes`));
   }
@@ -70,10 +70,9 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
   const due = deadline(thread.now(), timeoutMs);
-  const gone = (): boolean => m.loadI32(rec, Rec.GEN) !== port.gen;
   // 1. Claim the pipe (registered until the receive ends: see the header).
   const claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => {
-    if (gone() || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
+    if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
     const taken = acquire(m, thread, rec, Status.OPEN);
     return taken !== NOT_TAKEN ? E.right(taken) : E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
   });
@@ -81,9 +80,7 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   const slot = claimed.right;
   const mine = { ready: ownedBy(Status.READY, thread.tid), done: ownedBy(Status.DONE, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
   const published = guarded('corecv', () => {
-    const at = m.setBoundsExact(buf, BigInt(len));
-    const view = at.tag ? at : m.setBounds(buf, BigInt(len));
-    m.storeCap(rec, Rec.BUF, m.andPerm(view, Perm.STORE | (buf.perms & Perm.GLOBAL)));
+    m.storeCap(rec, Rec.BUF, port.table.receiveView(buf, len));
     return E.right(0);
   });
   if (E.isLeft(published)) {
@@ -96,7 +93,7 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   // 2. Wait for a sender.
   for (;;) {
     const seq = m.loadI32(rec, Rec.SEQ);
-    if (gone()) {
+    if (m.loadI32(rec, Rec.GEN) !== port.gen) {
       thread.robustLeave(slot);
       return E.left(sysError('EPIPE', 'corecv', 'coport is gone'));
     }

@@ -3,7 +3,7 @@
  * the TokenMint that seals handles. Handles are tokens (slot, generation, rights) sealed with
  * the type's otype, so a handle to a closed port never names its slot's next occupant.
  */
-import { type Capability, type CapMachine } from '@comsg/capmachine';
+import { Perm, type Capability, type CapMachine } from '@comsg/capmachine';
 import { SlotTable, type OpenedToken, type TokenMint } from '@comsg/abi';
 import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
@@ -36,6 +36,8 @@ export class PortTable {
   readonly #recs: Array<Capability | undefined>;
   /** COCHANNEL rings by slot, loaded once per port (a ring is fixed for its port's lifetime). */
   readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
+  /** COPIPE receive views by receiver buffer (see receiveView). */
+  readonly #views = new WeakMap<Capability, { readonly len: number; readonly view: Capability }>();
 
   constructor(
     machine: CapMachine,
@@ -111,6 +113,21 @@ export class PortTable {
     const rec = this.record(token.slot);
     if (this.#m.loadI32(rec, Rec.GEN) !== token.gen) return 'stale';
     return { slot: token.slot, gen: token.gen, rec, rights: token.perms, table: this };
+  }
+
+  /**
+   * What a COPIPE receiver publishes: its buffer bounded to `len`, STORE only (GLOBAL kept if
+   * it had it). A receiver streaming into one buffer gets the same view each time (derived
+   * once per buffer and length) instead of two capability derivations per message.
+   */
+  receiveView(buf: Capability, len: number): Capability {
+    const known = this.#views.get(buf);
+    if (known !== undefined && known.len === len) return known.view;
+    const m = this.#m;
+    const at = m.setBoundsExact(buf, BigInt(len));
+    const view = m.andPerm(at.tag ? at : m.setBounds(buf, BigInt(len)), Perm.STORE | (buf.perms & Perm.GLOBAL));
+    this.#views.set(buf, { len, view });
+    return view;
   }
 
   /** The ring capability of a resolved COCHANNEL port (its record's BUF, loaded once per generation). */
