@@ -365,12 +365,12 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     };
   }
 
-  /** Every co-process, for tools (`comsg ps`). */
   /** The tracer runs inside each cocall, on the caller's stack (callees nest within it). */
   traceCocalls(tracer: CocallTracer | undefined): void {
     this.switcher.tracer = tracer;
   }
 
+  /** Every co-process, for tools (`comsg ps`). */
   processes(): CoProcessInfo[] {
     return [...this.#processes.values()].map((p) => this.#info(p));
   }

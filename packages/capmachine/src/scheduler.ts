@@ -224,10 +224,12 @@ export class Scheduler {
   #cancelTimer(timer: Timer): void {
     if (timer.cancelled) return;
     timer.cancelled = true;
-    if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timers.length) {
-      this.#timers = this.#timers.filter((t) => !t.cancelled);
-      this.#cancelledTimers = 0;
-    }
+    if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timers.length) this.#compactTimers();
+  }
+
+  #compactTimers(): void {
+    this.#timers = this.#timers.filter((t) => !t.cancelled);
+    this.#cancelledTimers = 0;
   }
 
   /** End `task`'s current wait (if any) with `reason`, e.g. `closed` when its process dies. */
@@ -296,10 +298,7 @@ export class Scheduler {
         continue;
       }
       const external = [...this.#tasks].some((t) => t.state === 'external' || t.state === 'running');
-      if (this.#cancelledTimers > 0) {
-        this.#timers = this.#timers.filter((t) => !t.cancelled);
-        this.#cancelledTimers = 0;
-      }
+      if (this.#cancelledTimers > 0) this.#compactTimers();
       if (this.#timers.length > 0) {
         this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
         const next = this.#timers[0]!;

@@ -71,10 +71,10 @@ import { GrantHeap } from '../grant-heap.js';
 import { HostAuthority } from '../host-authority.js';
 import { copyCallBuffer, type CocallTracer } from '../switcher.js';
 import { TRACE_LOG_BYTES, TraceLogReader } from './trace-log.js';
+import { releaseClaim, wakeClaimWaiters } from './thread-switcher.js';
 
 /** How often the host drains the cocall trace log while tracing. */
 const TRACE_DRAIN_MS = 2;
-import { releaseClaim, wakeClaimWaiters } from './thread-switcher.js';
 
 export interface ThreadedOptions {
   readonly memoryBytes?: number;
@@ -687,7 +687,6 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     return E.right(undefined);
   }
 
-  /** End every co-process and wait until no worker is left running. */
   /**
    * Trace every cocall (both paths) of every worker: they append records to a log in kernel
    * memory, drained here in order every TRACE_DRAIN_MS and at shutdown. Undefined stops it.
@@ -713,6 +712,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     if (t !== undefined) this.#traceLog?.drain(t.tracer, (n) => t.tracer.lost?.(n));
   }
 
+  /** End every co-process and wait until no worker is left running. */
   async shutdown(): Promise<void> {
     const workers: Promise<number>[] = [];
     for (const p of this.#processes.values()) {

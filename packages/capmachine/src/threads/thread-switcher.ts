@@ -297,8 +297,8 @@ export class ThreadSwitcher {
 
   /** Both call paths under the host's trace: an enter record, the call, an exit record. */
   #traced(target: Capability, outbuf: Capability, outlen: number, inbuf: Capability, inlen: number, slow: boolean): E.Either<SysError, number> {
-    const base = this.#k.runtimeWords[R_TRACE]!;
     const k = this.#k;
+    const base = k.runtimeWords[R_TRACE]!;
     if (this.#trace?.base !== base) this.#trace = new TraceLogWriter(k.machine, k.memory, k.kernelRegion, base);
     const callee = this.#resolve(target, 'trace');
     const W = this.#w;

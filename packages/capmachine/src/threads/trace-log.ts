@@ -69,6 +69,11 @@ export interface TracedCall {
 
 const i32 = (base: number, offset: number): number => (base + offset) >>> 2;
 
+/** The log's slots, each bounded to its own record (`region` holds the log at `base`). */
+function slotsOf(m: CapMachine, region: Capability, base: number): Capability[] {
+  return Array.from({ length: TRACE_SLOTS }, (_, s) => m.restrict(region, BigInt(base + LOG_HEAD + s * SLOT_BYTES) - region.base, BigInt(SLOT_BYTES)));
+}
+
 /** A worker's side: append records. `region` is a DATA capability over kernel memory holding the log. */
 export class TraceLogWriter {
   readonly #mem: TaggedMemory;
@@ -80,7 +85,7 @@ export class TraceLogWriter {
     this.#mem = mem;
     this.#w = mem.words;
     this.#base = base;
-    this.#slots = Array.from({ length: TRACE_SLOTS }, (_, s) => m.restrict(region, BigInt(base + LOG_HEAD + s * SLOT_BYTES) - region.base, BigInt(SLOT_BYTES)));
+    this.#slots = slotsOf(m, region, base);
   }
 
   get base(): number {
@@ -123,7 +128,8 @@ export class TraceLogWriter {
   #snapshot(slot: Capability, dst: number, buf: Capability, len: number): void {
     const n = Math.min(len, TRACE_SNAP);
     this.#mem.fill(dst, TRACE_SNAP, 0);
-    if (n <= 0 || !buf.tag || !buf.has(Perm.LOAD) || buf.addressNumber < Number(buf.base) || buf.addressNumber + n > Number(buf.top)) return;
+    // What a checked load of the buffer would allow (tag, unsealed, LOAD, in bounds); else no snapshot.
+    if (n <= 0 || buf.accessCheck(0, n, Perm.LOAD) < 0) return;
     if (!copyCallBuffer(this.#mem, slot, dst, buf, n, false)) copyCallBuffer(this.#mem, slot, dst, buf, n, true);
   }
 
@@ -165,9 +171,7 @@ export class TraceLogReader {
     this.#m = m;
     this.#w = mem.words;
     this.#base = base;
-    this.#slots = Array.from({ length: TRACE_SLOTS }, (_, s) =>
-      m.andPerm(m.restrict(region, BigInt(base + LOG_HEAD + s * SLOT_BYTES) - region.base, BigInt(SLOT_BYTES)), Perm.LOAD | Perm.LOAD_CAP | Perm.GLOBAL),
-    );
+    this.#slots = slotsOf(m, region, base).map((s) => m.andPerm(s, Perm.LOAD | Perm.LOAD_CAP | Perm.GLOBAL));
   }
 
   get base(): number {
