@@ -105,7 +105,6 @@ export function traceSpace(space: AddressSpaceApi, sink: (r: TraceRecord) => voi
   const threadKey = (t: { pid: number; tid: number }): string => `${t.pid}/${t.tid}`;
   /** Depth of the call each thread is serving now (a stack: a thread serves one call at a time, nested ones inline). */
   const serving = new Map<string, number[]>();
-  const depthOf = new Map<number, number>();
   const base = (c: CocallTraceEnter) => ({
     seq: c.seq,
     slow: c.slow,
@@ -113,13 +112,12 @@ export function traceSpace(space: AddressSpaceApi, sink: (r: TraceRecord) => voi
     callee: c.callee === undefined ? undefined : { pid: c.callee.pid, tid: c.callee.tid, name: c.callee.name ?? nameOf(c.callee.pid) },
     call: decodeCall(space.machine, c.outbuf, c.outlen),
   });
-  const open = new Map<number, ReturnType<typeof base>>();
+  const open = new Map<number, { readonly b: ReturnType<typeof base>; readonly depth: number }>();
   return {
     enter(c) {
       const b = base(c);
-      open.set(c.seq, b);
       const depth = (serving.get(threadKey(c.caller))?.at(-1) ?? -1) + 1;
-      depthOf.set(c.seq, depth);
+      open.set(c.seq, { b, depth });
       if (c.callee !== undefined) {
         const k = threadKey(c.callee);
         const stack = serving.get(k);
@@ -129,10 +127,8 @@ export function traceSpace(space: AddressSpaceApi, sink: (r: TraceRecord) => voi
       sink({ ...b, phase: 'enter', depth, bytes: c.outlen });
     },
     exit(c, result: E.Either<SysError, number>) {
-      const b = open.get(c.seq) ?? base(c);
+      const { b, depth } = open.get(c.seq) ?? { b: base(c), depth: 0 };
       open.delete(c.seq);
-      const depth = depthOf.get(c.seq) ?? 0;
-      depthOf.delete(c.seq);
       if (c.callee !== undefined) {
         const k = threadKey(c.callee);
         // A thread serves one call at a time (nested ones finish first): its exits come in order.

@@ -2,6 +2,7 @@
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { loadCoping } from '../examples.js';
 import { Exit, printJson } from '../io.js';
+import { RUNTIME_OPTION, runtimeArg } from './example-arg.js';
 
 const REPLY = /^(\d+) bytes from pid (\d+): seq=(\d+) time=([\d.]+) us$/;
 const STATS = /^--- (\S+) (cocall|cocall_slow) statistics/;
@@ -18,13 +19,13 @@ export const coping: Command = {
     '  --runtime R   inline (default) or threads (every co-process on its own worker thread)',
     '  --json        {runtime, slow, targets: [{target, pid, rtts_us[]}]}',
   ],
-  options: { ...COMMON_OPTIONS, count: { type: 'string', short: 'c', default: '4' }, slow: { type: 'boolean' }, runtime: { type: 'string', default: 'inline' } },
+  options: { ...COMMON_OPTIONS, count: { type: 'string', short: 'c', default: '4' }, slow: { type: 'boolean' }, ...RUNTIME_OPTION },
   maxPositionals: 16,
   async run({ values, positionals }, io) {
     const count = Number(values['count']);
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) return io.err(`comsg coping: -c needs a count from 1 to 1000000, not ${String(values['count'])}`), Exit.USAGE;
-    const runtime = values['runtime'];
-    if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg coping: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
+    const runtime = runtimeArg('coping', values['runtime'], io);
+    if (typeof runtime === 'number') return runtime;
     const targets = positionals.length > 0 ? [...positionals] : ['pong'];
     const bad = targets.find((t) => !/^[A-Za-z0-9._-]{1,64}$/.test(t));
     if (bad !== undefined) return io.err(`comsg coping: target name "${bad}" must be 1-64 of A-Z a-z 0-9 . _ -`), Exit.USAGE;

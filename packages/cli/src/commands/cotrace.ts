@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson } from '../io.js';
 import { formatTrace, traceSpace, type TraceRecord } from '../trace.js';
-import { EXAMPLE_NAMES, RUNTIME_OPTION, exampleArg } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, exampleArg, runtimeArg, unavailableOn } from './example-arg.js';
 
 export const cotrace: Command = {
   name: 'cotrace',
@@ -25,12 +25,10 @@ export const cotrace: Command = {
     if (positionals[0] === undefined) return io.err(`comsg cotrace: which example? (${EXAMPLE_NAMES})`), Exit.USAGE;
     const ex = exampleArg(positionals[0], '');
     if (E.isLeft(ex)) return io.err(`comsg cotrace: ${ex.left}`), Exit.USAGE;
-    const runtime = values['runtime'];
-    if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg cotrace: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
-    if (!ex.right.runtimes.includes(runtime)) {
-      io.err(`comsg cotrace: ${ex.right.name} runs on the inline runtime only (its programs are closures); the coport examples run under --runtime threads`);
-      return Exit.UNAVAILABLE;
-    }
+    const runtime = runtimeArg('cotrace', values['runtime'], io);
+    if (typeof runtime === 'number') return runtime;
+    const unavailable = unavailableOn('cotrace', ex.right, runtime, io);
+    if (unavailable !== undefined) return unavailable;
     const json = values['json'] === true;
     const records: TraceRecord[] = [];
     const output: string[] = [];

@@ -2,7 +2,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { COMMON_OPTIONS, type Command } from '../command.js';
 import { Exit, printJson } from '../io.js';
-import { EXAMPLE_NAMES, exampleArg } from './example-arg.js';
+import { EXAMPLE_NAMES, RUNTIME_OPTION, exampleArg, runtimeArg, unavailableOn } from './example-arg.js';
 
 export const demo: Command = {
   name: 'demo',
@@ -16,17 +16,15 @@ export const demo: Command = {
     '                The coport demos run under both; named-service and clocks are inline only.',
     '  --json        {example, runtime, code, output[]} instead of the transcript',
   ],
-  options: { ...COMMON_OPTIONS, runtime: { type: 'string', default: 'inline' } },
+  options: { ...COMMON_OPTIONS, ...RUNTIME_OPTION },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
     const ex = exampleArg(positionals[0], 'cochannel');
     if (E.isLeft(ex)) return io.err(`comsg demo: ${ex.left}`), Exit.USAGE;
-    const runtime = values['runtime'];
-    if (runtime !== 'inline' && runtime !== 'threads') return io.err(`comsg demo: --runtime must be inline or threads, not ${String(runtime)}`), Exit.USAGE;
-    if (runtime === 'threads' && !ex.right.runtimes.includes('threads')) {
-      io.err(`comsg demo: ${ex.right.name} runs on the inline runtime only (its programs are closures); the coport demos run under --runtime threads`);
-      return Exit.UNAVAILABLE;
-    }
+    const runtime = runtimeArg('demo', values['runtime'], io);
+    if (typeof runtime === 'number') return runtime;
+    const unavailable = unavailableOn('demo', ex.right, runtime, io);
+    if (unavailable !== undefined) return unavailable;
     const output: string[] = [];
     const json = values['json'] === true;
     const code = await ex.right.run({ runtime, print: json ? (l) => void output.push(l) : io.out });
