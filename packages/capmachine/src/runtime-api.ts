@@ -182,7 +182,10 @@ export interface AddressSpaceApi {
   mintTypes(count: number): Capability;
   /** Host-only: an unbacked token space of `bytes` (sealed handles' addresses). */
   mintTokenSpace(bytes: number): Capability;
-  /** Host-only: wait (without blocking the event loop) until the word at cap+offset is not `expected`. */
+  /**
+   * Host-only: wait (without blocking the event loop, but keeping it alive) until the word at
+   * cap+offset is not `expected`; false after `timeoutMs`.
+   */
   waitWord(cap: Capability, offset: number, expected: number, timeoutMs: number): Promise<boolean>;
   /** Host-only: wake the co-process threads waiting on the word (change it atomically first). */
   wakeWord(cap: Capability, offset: number): number;

@@ -5,7 +5,9 @@
  * in FIFO order, or pseudo-randomly from a seed so property tests can replay interleavings.
  *
  * Time is virtual by default: when nothing can run, the clock jumps to the next timer, so
- * timeouts are deterministic and instant. When nothing can run and no timer is pending, the
+ * timeouts are deterministic and instant. Before it jumps (or calls a deadlock) the host gets
+ * one macrotask, so a wake-up or kill it already had queued lands first. When nothing can run
+ * and no timer is pending, the
  * blocked (non-daemon) tasks are deadlocked: their waits end with `deadlock` instead of
  * hanging. A task that awaits something outside the scheduler (I/O, a plain Promise) keeps
  * running concurrently and is not deterministic; inter-task waiting must use wait queues.
@@ -123,6 +125,8 @@ export class Scheduler {
   #resumeDriver: (() => void) | undefined;
   #tickArmed = false;
   #switches = 0;
+  /** Whether the host has had a macrotask since the last task ran (see #drive's idle branch). */
+  #hostHadTurn = false;
   /** Settles blocked waits when a deadlock is detected, keyed by task. */
   readonly #blockedSettle = new Map<Task, (r: WakeReason) => void>();
 
@@ -283,6 +287,7 @@ export class Scheduler {
         const task = this.#runnable.splice(i, 1)[0]!;
         if (task.state === 'done') continue;
         task.state = 'running';
+        this.#hostHadTurn = false;
         const parked = this.#untilParkedOrTick(task);
         const resume = task.resume;
         task.resume = undefined;
@@ -298,6 +303,15 @@ export class Scheduler {
         continue;
       }
       const external = [...this.#tasks].some((t) => t.state === 'external' || t.state === 'running');
+      if (!external && !this.#hostHadTurn) {
+        // Idle: before jumping the clock or calling it a deadlock, give the host (the code that
+        // spawned these tasks, which may be polling a word or about to kill or wake one) one
+        // macrotask. Otherwise a virtual timeout could fire "before" a host action that was
+        // already due, depending only on how deep the microtask chains happened to be.
+        this.#hostHadTurn = true;
+        await macrotask();
+        continue;
+      }
       if (this.#cancelledTimers > 0) this.#compactTimers();
       if (this.#timers.length > 0) {
         this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);

@@ -4,6 +4,7 @@
  * leaving no worker) follow.
  */
 import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
 import * as E from 'fp-ts/lib/Either.js';
 import {
   ThreadedAddressSpace,
@@ -364,5 +365,25 @@ for (const runtime of ['inline', 'threads'] as const) {
       t.is(m.loadI32(block, ROBUST.HANDED), FREE);
     }
     await finish(t, run, []);
+  });
+
+  test(`[${runtime}] a host waiting on a word nothing changes gets its timeout, in a process with nothing else to keep it alive`, async (t) => {
+    // A fresh process: in ava's, other handles would keep the event loop going regardless.
+    const src = new URL('../src/index.ts', import.meta.url).href;
+    const script = [
+      `import { createAddressSpace } from ${JSON.stringify(src)};`,
+      `const space = createAddressSpace({ runtime: ${JSON.stringify(runtime)} });`,
+      'const word = space.allocateShared(16);',
+      'const changed = await space.waitWord(word, 0, 0, 300);',
+      'console.log(JSON.stringify({ changed }));',
+      'await space.shutdown();',
+    ].join('\n');
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { timeout: 60_000 }, (_err, stdout, stderr) =>
+        resolve({ code: child.exitCode, stdout, stderr }),
+      );
+    });
+    t.is(out.code, 0, out.stderr);
+    t.deepEqual(JSON.parse(out.stdout.trim()), { changed: false });
   });
 }

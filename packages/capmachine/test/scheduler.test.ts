@@ -48,6 +48,19 @@ test('wait queues wake in FIFO order and time out on the virtual clock', async (
   t.is(s.now(), 1000);
 });
 
+test('the host gets a turn before the clock jumps: a wake-up it already had due beats a virtual timeout', async (t) => {
+  const s = new Scheduler();
+  const q = new WaitQueue(s);
+  const got: string[] = [];
+  // The host's next macrotask is queued before the task even blocks.
+  const hostTurn = new Promise<void>((r) => setImmediate(r)).then(() => q.wakeOne());
+  s.spawn('sleeper', async (task) => void got.push(await q.wait(task, 60_000)));
+  await s.run();
+  t.true(await hostTurn, 'the host found the sleeper still waiting');
+  t.deepEqual(got, ['woken']);
+  t.is(s.now(), 0, 'no virtual time passed');
+});
+
 test('blocked tasks with nothing to wake them end in deadlock, not a hang', async (t) => {
   const s = new Scheduler();
   const q = new WaitQueue(s);

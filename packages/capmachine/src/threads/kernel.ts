@@ -809,12 +809,20 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     const W = this.#words();
     const i = (cap.addressNumber + offset) >>> 2;
     const deadline = performance.now() + timeoutMs;
-    while (Atomics.load(W, i) === expected) {
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await this.#sleepers.sleep(W, [i], [expected], left);
+    // Atomics.waitAsync does not keep Node's event loop alive: without a timer of its own a
+    // host awaiting a word that only a worker or an unref'd sweep will change could see the
+    // process exit under it, the promise never settled.
+    const keepAlive = setTimeout(() => {}, timeoutMs);
+    try {
+      while (Atomics.load(W, i) === expected) {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        await this.#sleepers.sleep(W, [i], [expected], left);
+      }
+      return true;
+    } finally {
+      clearTimeout(keepAlive);
     }
-    return true;
   }
 
   /** Host-only: wake every waiter on the word at cap+offset. */
