@@ -809,10 +809,11 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     const W = this.#words();
     const i = (cap.addressNumber + offset) >>> 2;
     const deadline = performance.now() + timeoutMs;
-    // Atomics.waitAsync does not keep Node's event loop alive: without a timer of its own a
+    // Atomics.waitAsync does not keep Node's event loop alive: without a handle of its own a
     // host awaiting a word that only a worker or an unref'd sweep will change could see the
-    // process exit under it, the promise never settled.
-    const keepAlive = setTimeout(() => {}, timeoutMs);
+    // process exit under it, the promise never settled. Not a timer for timeoutMs: that one
+    // can fire just before waitAsync's own timeout is delivered, leaving a gap.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       while (Atomics.load(W, i) === expected) {
         const left = deadline - performance.now();
@@ -821,7 +822,7 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
       }
       return true;
     } finally {
-      clearTimeout(keepAlive);
+      clearInterval(keepAlive);
     }
   }
 
