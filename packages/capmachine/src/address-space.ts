@@ -22,6 +22,7 @@ import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
 import { ROBUST_SLOTS, rollBackInMemory, type RobustRegistration } from './robust-word.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
+import { wakeAddress, wordAt, type WordWindow } from './word-window.js';
 import {
   Switcher,
   type AcceptBuffers,
@@ -515,14 +516,12 @@ export class CoThread implements CoThreadApi {
   }
 
   /** Wake every thread waiting on the word at cap+offset (needs LOAD on it). */
-  futexWake(cap: Capability, offset: number): number {
-    this.#space.machine.loadI32(cap, offset);
-    return this.#space.futex.wake(cap.addressNumber + offset);
+  futexWake(at: Capability | WordWindow, offset: number): number {
+    return this.#space.futex.wake(wakeAddress(this.#space.machine, at, offset));
   }
 
-  robustEnter(cap: Capability, offset: number, rollback: number, wakeOffset: number): number {
-    const m = this.#space.machine;
-    const reg: RobustRegistration = { word: m.wordAddress(cap, offset), wake: m.wordAddress(cap, wakeOffset), rollback };
+  robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {
+    const reg: RobustRegistration = { word: wordAt(this.#space.machine, at, offset), wake: wordAt(this.#space.machine, at, wakeOffset), rollback };
     const slots = (this.#rec.robust ??= []);
     for (let i = 0; i < ROBUST_SLOTS; i++) {
       if (slots[i] === undefined) {

@@ -19,6 +19,7 @@ import { PERMS_ALL, Perm, PermSet } from './perms.js';
 import * as sealing from './seal.js';
 import { TaggedMemory, type TaggedMemoryBuffers } from './tagged-memory.js';
 import { TypeManager } from './type-manager.js';
+import { WordWindow } from './word-window.js';
 
 export interface MachineOptions {
   /** Bytes of memory (multiple of 16); ignored when `buffers` are given. */
@@ -216,6 +217,14 @@ export class CapMachine {
     if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
     this.#memory.clearTags(addr, 4);
     return Atomics.compareExchange(this.#memory.words, addr >>> 2, expected | 0, value | 0);
+  }
+
+  /**
+   * The words of [cap.address, cap.top) with LOAD and STORE checked once, for one operation's
+   * many accesses to a small shared record (see WordWindow). Traps as a load would.
+   */
+  words(cap: Capability): WordWindow {
+    return new WordWindow(this.#memory, cap);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { WakeReason } from './scheduler.js';
 import type { AcceptBuffers, CoacceptHandler, CoacceptLoop, CocallTracer, SwitcherPair } from './switcher.js';
 import type { EntryCode } from './machine.js';
 import type { Program } from './address-space.js';
+import type { WordWindow } from './word-window.js';
 
 export type RuntimeKind = 'inline' | 'threads';
 
@@ -93,7 +94,7 @@ export interface CoThreadApi {
    * `compareExchangeI32`) first: on the threads runtime the wake is skipped when nobody
    * sleeps, and only an atomic update is ordered before that check.
    */
-  futexWake(cap: Capability, offset: number): number;
+  futexWake(at: Capability | WordWindow, offset: number): number;
   /**
    * Register a robust word (see robust-word.ts) before the CAS that makes this thread its
    * owner: if the thread ends while the word at cap+offset still names it (`ownerOf`), the
@@ -101,7 +102,7 @@ export interface CoThreadApi {
    * LOAD and STORE on both. Returns the slot to leave with, or -1 when this thread's
    * ROBUST_SLOTS are all taken (the word then goes unprotected).
    */
-  robustEnter(cap: Capability, offset: number, rollback: number, wakeOffset: number): number;
+  robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number;
   /** Leave a registration, after the CAS that gave ownership up (-1: nothing to do). */
   robustLeave(slot: number): void;
   now(): number;

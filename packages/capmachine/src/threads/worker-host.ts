@@ -19,6 +19,7 @@ import { FutexSleepers } from './futex-sleepers.js';
 import { SlowInbox } from './slow-inbox.js';
 import { SLICE_MS } from './spin-wait.js';
 import { ThreadSwitcher } from './thread-switcher.js';
+import { wakeAddress, wordAt, type WordWindow } from '../word-window.js';
 
 /** Thrown inside a co-process to unwind it on exit(). */
 export class ThreadExit {
@@ -288,13 +289,12 @@ export class ThreadCoThread implements CoThreadApi {
       if (r !== 'timed-out' || idx.some((i, k) => Atomics.load(W, i) !== expected[k])) return 'woken';
     }
   }
-  futexWake(cap: Capability, offset: number): number {
-    this.#host.booted.machine.loadI32(cap, offset);
-    return this.#host.sleepers.wake(this.#host.booted.memory.words, (cap.addressNumber + offset) >>> 2);
+  futexWake(at: Capability | WordWindow, offset: number): number {
+    return this.#host.sleepers.wake(this.#host.booted.memory.words, wakeAddress(this.#host.booted.machine, at, offset) >>> 2);
   }
-  robustEnter(cap: Capability, offset: number, rollback: number, wakeOffset: number): number {
+  robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {
     const m = this.#host.booted.machine;
-    return this.#sw.robustEnter(m.wordAddress(cap, offset), m.wordAddress(cap, wakeOffset), rollback);
+    return this.#sw.robustEnter(wordAt(m, at, offset), wordAt(m, at, wakeOffset), rollback);
   }
   robustLeave(slot: number): void {
     this.#sw.robustLeave(slot);

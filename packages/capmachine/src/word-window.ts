@@ -1,0 +1,95 @@
+/**
+ * A capability's 32-bit words with the capability checked once. Opening the window makes the
+ * check every load and store through `cap` would make — tagged, unsealed, LOAD and STORE, not
+ * revoked, backed by memory, word-aligned — for the whole range [address, top); each access
+ * then only checks that its offset is a word inside that range.
+ *
+ * Why: a shared-memory protocol reads and writes a small record a dozen times per operation (a
+ * coport's lock, indices, events and futex word), and the full check per word cost more than
+ * the rest of the operation. Of that check only revocation can change for an immutable
+ * capability, so code that keeps a window re-checks `isLive(window.cap)` before each operation
+ * (or opens a new one); a window never outlives a wait.
+ */
+import { CapabilityFault, CapCause } from './fault.js';
+import { checkAccess } from './access.js';
+import type { Capability } from './capability.js';
+import { Perm } from './perms.js';
+import type { TaggedMemory } from './tagged-memory.js';
+
+export class WordWindow {
+  /** The capability the window was opened with (for APIs that take a capability, e.g. futexes). */
+  readonly cap: Capability;
+  readonly #memory: TaggedMemory;
+  readonly #words: Int32Array;
+  /** Absolute byte address of offset 0, and how many bytes the window covers. */
+  readonly #at: number;
+  readonly #bytes: number;
+
+  /** @internal Use `CapMachine.words`. */
+  constructor(memory: TaggedMemory, cap: Capability) {
+    const bytes = cap.topNumber - cap.addressNumber;
+    const at = checkAccess(memory, cap, 0, Math.max(0, bytes), Perm.LOAD | Perm.STORE);
+    if ((at & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'a word window must start 4-byte aligned');
+    this.cap = cap;
+    this.#memory = memory;
+    this.#words = memory.words;
+    this.#at = at;
+    this.#bytes = bytes;
+  }
+
+  #index(offset: number): number {
+    if ((offset & 3) !== 0 || offset < 0 || offset + 4 > this.#bytes) {
+      throw new CapabilityFault(CapCause.LengthViolation, 0, `word at +${offset} outside a ${this.#bytes}-byte window`);
+    }
+    return (this.#at + offset) >>> 2;
+  }
+
+  /**
+   * A plain read, like the load it stands for (Atomics.load costs several times as much here).
+   * Protocols that need ordering get it from the atomic writes below.
+   */
+  /** The absolute address of the word at `offset` (runtimes record it for robust words and futexes). */
+  address(offset: number): number {
+    return this.#index(offset) << 2;
+  }
+
+  load(offset: number): number {
+    return this.#words[this.#index(offset)]!;
+  }
+
+  /** A data write (sequentially consistent, so it can commit a copy): clears its granule's tag. */
+  store(offset: number, value: number): void {
+    const i = this.#index(offset);
+    this.#memory.clearTags(i << 2, 4);
+    Atomics.store(this.#words, i, value | 0);
+  }
+
+  /** Returns the old value. */
+  compareExchange(offset: number, expected: number, value: number): number {
+    const i = this.#index(offset);
+    this.#memory.clearTags(i << 2, 4);
+    return Atomics.compareExchange(this.#words, i, expected | 0, value | 0);
+  }
+
+  /** Returns the old value. */
+  add(offset: number, delta: number): number {
+    const i = this.#index(offset);
+    this.#memory.clearTags(i << 2, 4);
+    return Atomics.add(this.#words, i, delta | 0);
+  }
+}
+
+/**
+ * The absolute address of an aligned word a thread names for a futex or a robust word: through
+ * an open window (already checked), or a capability checked for LOAD and STORE now.
+ */
+export function wordAt(m: { wordAddress(cap: Capability, offset: number): number }, at: Capability | WordWindow, offset: number): number {
+  return at instanceof WordWindow ? at.address(offset) : m.wordAddress(at, offset);
+}
+
+/** The address of a futex word to wake: through an open window, or a capability checked for LOAD now. */
+export function wakeAddress(m: { loadI32(cap: Capability, offset: number): number }, at: Capability | WordWindow, offset: number): number {
+  if (at instanceof WordWindow) return at.address(offset);
+  m.loadI32(at, offset);
+  return at.addressNumber + offset;
+}

@@ -1,0 +1,83 @@
+import test from 'ava';
+import { fc, testProp } from '@fast-check/ava';
+import { CapCause, Perm } from '../src/index.js';
+import { causeOf, setup } from './_helpers.js';
+
+test('a word window opens only where every load and store would be allowed', (t) => {
+  const { machine, data } = setup();
+  const rec = machine.restrict(data, 0x100n, 64n);
+  t.is(causeOf(() => machine.words(machine.clearTag(rec))), CapCause.TagViolation);
+  t.is(causeOf(() => machine.words(machine.andPerm(rec, Perm.LOAD))), CapCause.PermitStoreViolation);
+  t.is(causeOf(() => machine.words(machine.andPerm(rec, Perm.STORE))), CapCause.PermitLoadViolation);
+  t.is(causeOf(() => machine.words(machine.setAddress(rec, rec.address + 2n))), CapCause.AddressMisaligned);
+  t.is(causeOf(() => machine.words(rec)), undefined);
+});
+
+test('a window reaches exactly its capability: each word inside, none outside or misaligned', (t) => {
+  const { machine, data } = setup();
+  const rec = machine.restrict(data, 0x100n, 64n);
+  const w = machine.words(rec);
+  t.is(causeOf(() => w.load(60)), undefined);
+  t.is(causeOf(() => w.load(64)), CapCause.LengthViolation);
+  t.is(causeOf(() => w.load(-4)), CapCause.LengthViolation);
+  t.is(causeOf(() => w.store(2, 1)), CapCause.LengthViolation);
+  t.is(causeOf(() => w.add(64, 1)), CapCause.LengthViolation);
+  t.is(causeOf(() => w.compareExchange(-4, 0, 1)), CapCause.LengthViolation);
+  t.is(w.address(8), rec.addressNumber + 8);
+  // Offsets count from the capability's address, as loads do.
+  const upper = machine.words(machine.setAddress(rec, rec.address + 32n));
+  t.is(causeOf(() => upper.load(28)), undefined);
+  t.is(causeOf(() => upper.load(32)), CapCause.LengthViolation);
+});
+
+testProp(
+  'window accesses agree with the checked loads and stores word for word',
+  [fc.array(fc.record({ op: fc.constantFrom('store', 'add', 'cas'), word: fc.integer({ min: 0, max: 15 }), value: fc.integer() }), { maxLength: 40 })],
+  (t, ops) => {
+    const { machine, data } = setup();
+    const rec = machine.restrict(data, 0x200n, 64n);
+    const w = machine.words(rec);
+    const model = new Array<number>(16).fill(0);
+    for (const { op, word, value } of ops) {
+      const off = word * 4;
+      if (op === 'store') {
+        w.store(off, value);
+        model[word] = value | 0;
+      } else if (op === 'add') {
+        t.is(w.add(off, value), model[word]!);
+        model[word] = (model[word]! + value) | 0;
+      } else {
+        const expected = value % 2 === 0 ? model[word]! : value;
+        t.is(w.compareExchange(off, expected, value), model[word]!);
+        if (expected === model[word]) model[word] = value | 0;
+      }
+    }
+    for (let i = 0; i < 16; i++) {
+      t.is(w.load(i * 4), model[i]!);
+      t.is(machine.loadI32(rec, i * 4), model[i]!);
+    }
+  },
+);
+
+test('a window write is a data write: it clears the tag of the granule it lands in, only that one', (t) => {
+  const { machine, data } = setup();
+  const rec = machine.restrict(data, 0x300n, 64n);
+  machine.storeCap(rec, 0, data);
+  machine.storeCap(rec, 16, data);
+  const w = machine.words(rec);
+  w.store(4, 7);
+  t.false(machine.loadCap(rec, 0).tag);
+  t.true(machine.loadCap(rec, 16).tag);
+  w.add(20, 1);
+  t.false(machine.loadCap(rec, 16).tag);
+  machine.storeCap(rec, 32, data);
+  t.is(w.load(32), machine.loadI32(rec, 32), 'a load reads the bytes and leaves the tag');
+  t.true(machine.loadCap(rec, 32).tag);
+});
+
+test('a window is not kept across a revocation: opening one on a revoked capability traps', (t) => {
+  const { machine, data } = setup();
+  const region = machine.restrict(data, 0x400n, 64n);
+  machine.revoke(region);
+  t.is(causeOf(() => machine.words(region)), CapCause.TagViolation);
+});
