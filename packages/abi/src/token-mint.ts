@@ -21,6 +21,10 @@ export class TokenMint {
   readonly #m: CapMachine;
   readonly #space: Capability;
   readonly #key: Capability;
+  readonly #spaceBase: number;
+  readonly #spaceTop: number;
+  #lastOpened: Capability | undefined;
+  #lastToken: OpenedToken | undefined;
 
   /** `key` seals (its address is the otype); `space` is the unbacked token range. */
   constructor(machine: CapMachine, space: Capability, key: Capability) {
@@ -30,6 +34,9 @@ export class TokenMint {
     this.#m = machine;
     this.#space = space;
     this.#key = key;
+    this.#spaceBase = space.baseNumber;
+    this.#spaceTop = space.topNumber;
+    if (this.#spaceTop > Number.MAX_SAFE_INTEGER) throw new RangeError('token space must lie below 2^53');
   }
 
   /**
@@ -75,10 +82,23 @@ export class TokenMint {
 
   /** Decode an already unsealed token (what CInvoke hands invoked code). */
   decode(opened: Capability): OpenedToken | undefined {
-    if (!opened.tag || opened.sealed || opened.length !== 16n) return undefined;
-    const rel = opened.base - this.#space.base;
-    if (rel < 0n || rel % 16n !== 0n || opened.top > this.#space.top) return undefined;
-    const index = Number(rel / 16n);
-    return { slot: index % SLOT_LIMIT, gen: Math.floor(index / SLOT_LIMIT), perms: opened.perms };
+    // Capabilities are immutable: a client streaming through one handle gets the same answer.
+    if (opened === this.#lastOpened) return this.#lastToken;
+    const token = this.#decode(opened);
+    this.#lastOpened = opened;
+    this.#lastToken = token;
+    return token;
+  }
+
+  #decode(opened: Capability): OpenedToken | undefined {
+    // Numeric bounds: token spaces sit far below 2^53, so these are exact (and this runs once
+    // per coport operation, where BigInt arithmetic cost more than the rest of the check).
+    const base = opened.baseNumber;
+    const top = opened.topNumber;
+    if (!opened.tag || opened.sealed || top - base !== 16) return undefined;
+    const rel = base - this.#spaceBase;
+    if (rel < 0 || rel % 16 !== 0 || top > this.#spaceTop) return undefined;
+    const index = rel / 16;
+    return Object.freeze({ slot: index % SLOT_LIMIT, gen: Math.floor(index / SLOT_LIMIT), perms: opened.perms });
   }
 }

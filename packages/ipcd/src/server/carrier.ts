@@ -49,12 +49,12 @@ export class CarrierState {
 
   /** Record the new queue length and the IN/OUT events it implies, and wake waiters. */
   sync(thread: CoThreadApi, port: PortSlot, add = 0, remove = 0): void {
-    const m = this.machine;
+    const w = this.machine.words(port.rec);
     const q = this.of(port).queue.length;
-    m.storeI32(port.rec, Rec.LENGTH, q);
+    w.store(Rec.LENGTH, q);
     const inOut = (q > 0 ? PollEvent.IN : 0) | (q < this.queueDepth && !port.closed ? PollEvent.OUT : 0);
-    updateEvents(m, port.rec, inOut | add, ((PollEvent.IN | PollEvent.OUT) & ~inOut) | remove);
-    publish(m, thread, port.rec);
+    updateEvents(w, inOut | add, ((PollEvent.IN | PollEvent.OUT) & ~inOut) | remove);
+    publish(w, thread);
   }
 
   /** Hand the head message to `pid`. */

@@ -8,7 +8,7 @@
  * sender that dies mid-copy puts it back to READY for the next sender.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
+import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
 import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release } from './port-record.js';
@@ -19,23 +19,27 @@ export function pipeSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
   const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
   if (bad !== undefined) return E.left(bad);
-  const rec = port.rec;
-  if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
-  const ready = m.loadI32(rec, Rec.STATUS);
-  const slot = stateOf(ready) === Status.READY ? acquire(m, thread, rec, ready) : NOT_TAKEN;
+  return pipeSendChecked(m, thread, port, port.words, buf, len);
+}
+
+/** pipeSend after the argument checks, through an open window on the record. */
+function pipeSendChecked(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, w: WordWindow, buf: Capability, len: number): E.Either<SysError, number> {
+  if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
+  const ready = w.load(Rec.STATUS);
+  const slot = stateOf(ready) === Status.READY ? acquire(w, thread, ready) : NOT_TAKEN;
   if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
-  const dst = m.loadCap(rec, Rec.BUF);
+  const dst = m.loadCap(w.cap, Rec.BUF);
   if (len > dst.topNumber - dst.addressNumber) {
-    release(m, thread, rec, slot, ready); // the receiver keeps waiting; the sender may retry with less
+    release(w, thread, slot, ready); // the receiver keeps waiting; the sender may retry with less
     return E.left(sysError('EMSGSIZE', 'cosend', `receiver's buffer holds ${dst.length} bytes`));
   }
   const r = guarded('cosend', () => {
     m.copy(dst, 0, buf, 0, len, true);
     return E.right(len);
   });
-  m.storeI32(rec, Rec.RESULT, E.isRight(r) ? len : -r.left.errno);
-  release(m, thread, rec, slot, ownedBy(Status.DONE, ownerOf(ready)));
-  publish(m, thread, rec);
+  w.store(Rec.RESULT, E.isRight(r) ? len : -r.left.errno);
+  release(w, thread, slot, ownedBy(Status.DONE, ownerOf(ready)));
+  publish(w, thread);
   return r;
 }
 
@@ -43,18 +47,22 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   const first = pipeSend(m, thread, port, buf, len);
   if (E.isRight(first) || first.left._tag !== 'EAGAIN') return first;
   const rec = port.rec;
+  // Windows are reopened after every wait: one lives for one step, never across a sleep.
+  let w = m.words(rec);
   // Announce a waiting sender (copoll reports IN to receivers).
-  m.storeI32(rec, Rec.SENDERS, m.loadI32(rec, Rec.SENDERS) + 1);
-  publish(m, thread, rec);
+  w.add(Rec.SENDERS, 1);
+  publish(w, thread);
   try {
     return await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
-      if (m.loadI32(rec, Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
-      return pipeSend(m, thread, port, buf, len);
+      w = m.words(rec);
+      if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
+      return pipeSendChecked(m, thread, port, w, buf, len);
     });
   } finally {
-    if (m.loadI32(rec, Rec.GEN) === port.gen) {
-      m.storeI32(rec, Rec.SENDERS, Math.max(0, m.loadI32(rec, Rec.SENDERS) - 1));
-      publish(m, thread, rec);
+    w = m.words(rec);
+    if (w.load(Rec.GEN) === port.gen) {
+      if (w.add(Rec.SENDERS, -1) <= 0) w.add(Rec.SENDERS, 1); // never below zero (a reused record)
+      publish(w, thread);
     }
   }
 }
@@ -70,10 +78,12 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
   const due = deadline(thread.now(), timeoutMs);
+  let w = port.words;
   // 1. Claim the pipe (registered until the receive ends: see the header).
   const claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => {
-    if (m.loadI32(rec, Rec.GEN) !== port.gen || m.loadI32(rec, Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
-    const taken = acquire(m, thread, rec, Status.OPEN);
+    w = m.words(rec);
+    if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
+    const taken = acquire(w, thread, Status.OPEN);
     return taken !== NOT_TAKEN ? E.right(taken) : E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
   });
   if (E.isLeft(claimed)) return claimed;
@@ -84,24 +94,25 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
     return E.right(0);
   });
   if (E.isLeft(published)) {
-    release(m, thread, rec, slot, Status.OPEN);
+    release(w, thread, slot, Status.OPEN);
     return published;
   }
-  m.storeI32(rec, Rec.RESULT, 0);
-  handOn(m, thread, rec, mine.ready);
-  publish(m, thread, rec);
+  w.store(Rec.RESULT, 0);
+  handOn(w, thread, mine.ready);
+  publish(w, thread);
   // 2. Wait for a sender.
   for (;;) {
-    const seq = m.loadI32(rec, Rec.SEQ);
-    if (m.loadI32(rec, Rec.GEN) !== port.gen) {
+    w = m.words(rec);
+    const seq = w.load(Rec.SEQ);
+    if (w.load(Rec.GEN) !== port.gen) {
       thread.robustLeave(slot);
       return E.left(sysError('EPIPE', 'corecv', 'coport is gone'));
     }
-    if (m.compareExchangeI32(rec, Rec.STATUS, mine.done, mine.busy) === mine.done) return collect(m, thread, rec, slot);
-    const closed = m.loadI32(rec, Rec.CLOSED) !== 0;
+    if (w.compareExchange(Rec.STATUS, mine.done, mine.busy) === mine.done) return collect(m, thread, w, slot);
+    const closed = w.load(Rec.CLOSED) !== 0;
     const left = remaining(thread.now(), due);
     if (closed || left === 0) {
-      if (cancel(m, thread, rec, slot, mine.ready)) {
+      if (cancel(m, thread, w, slot, mine.ready)) {
         return E.left(closed ? sysError('EPIPE', 'corecv', 'coport closed while waiting') : sysError('ETIMEDOUT', 'corecv', `no sender within ${timeoutMs} ms`));
       }
       continue; // a sender holds the buffer right now: it finishes in one copy
@@ -110,27 +121,27 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
     if (why === 'closed' || why === 'deadlock') {
       // If a sender holds the buffer right now, the registration stays: it will mark the pipe
       // DONE for this thread, and the runtime rolls that back when this (ending) thread is gone.
-      cancel(m, thread, rec, slot, mine.ready);
+      cancel(m, thread, m.words(rec), slot, mine.ready);
       return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
     }
   }
 }
 
 /** Withdraw a published buffer no sender has claimed; false if one holds it right now. */
-function cancel(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: number, ready: number): boolean {
-  if (m.compareExchangeI32(rec, Rec.STATUS, ready, ownedBy(Status.BUSY, thread.tid)) !== ready) return false;
-  clearBuf(m, rec);
-  release(m, thread, rec, slot, Status.OPEN);
-  publish(m, thread, rec);
+function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, ready: number): boolean {
+  if (w.compareExchange(Rec.STATUS, ready, ownedBy(Status.BUSY, thread.tid)) !== ready) return false;
+  clearBuf(m, w.cap);
+  release(w, thread, slot, Status.OPEN);
+  publish(w, thread);
   return true;
 }
 
-function collect(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: number): E.Either<SysError, number> {
-  const n = m.loadI32(rec, Rec.RESULT);
-  clearBuf(m, rec);
-  m.storeI32(rec, Rec.RESULT, 0);
-  release(m, thread, rec, slot, Status.OPEN);
-  publish(m, thread, rec);
+function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number): E.Either<SysError, number> {
+  const n = w.load(Rec.RESULT);
+  clearBuf(m, w.cap);
+  w.store(Rec.RESULT, 0);
+  release(w, thread, slot, Status.OPEN);
+  publish(w, thread);
   if (n >= 0) return E.right(n);
   return E.left(sysError(errnoName(-n) ?? 'EFAULT', 'corecv', 'the sender could not write the buffer'));
 }
@@ -139,4 +150,3 @@ function collect(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: numb
 export function pipeReady(m: CapMachine, rec: Capability): boolean {
   return stateOf(m.loadI32(rec, Rec.STATUS)) === Status.READY;
 }
-

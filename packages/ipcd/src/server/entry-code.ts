@@ -104,7 +104,7 @@ function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): 
           rights: port.rights & ALL_RIGHTS,
           closed: m.loadI32(port.rec, Rec.CLOSED) !== 0,
           events: currentEvents(m, table.type, port.rec),
-          length: table.type === 'COCHANNEL' ? channelHeld(m, port.rec) : m.loadI32(port.rec, Rec.LENGTH),
+          length: table.type === 'COCHANNEL' ? channelHeld(port.words) : port.words.load(Rec.LENGTH),
           capacity: m.loadI32(port.rec, Rec.CAPACITY),
         };
         return E.right(info);

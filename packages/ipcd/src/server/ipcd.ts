@@ -93,15 +93,15 @@ export class Ipcd {
 
   /** Mark a port closed: no more sends, every waiter wakes; received carrier messages are freed. */
   close(thread: CoThreadApi, table: PortTable, port: PortSlot): void {
-    const m = this.machine;
+    const w = this.machine.words(port.rec);
     port.closed = true;
-    m.storeI32(port.rec, Rec.CLOSED, 1);
-    updateEvents(m, port.rec, PollEvent.CLOSED, PollEvent.OUT);
+    w.store(Rec.CLOSED, 1);
+    updateEvents(w, PollEvent.CLOSED, PollEvent.OUT);
     if (table.type === 'COCARRIER') {
       this.carrier.freeOutstanding(port);
       this.carrier.sync(thread, port, PollEvent.CLOSED);
     } else {
-      publish(m, thread, port.rec);
+      publish(w, thread);
     }
     this.reclaim(thread, table);
   }
@@ -121,14 +121,15 @@ export class Ipcd {
         if (ok) this.carrier.freeAll(port);
       } else {
         // Taken for good (the slot's next port re-initialises the record): no registration kept.
-        const drained = table.type === 'COPIPE' || channelHeld(m, port.rec) === 0;
-        const slot = drained ? acquire(m, thread, port.rec, Status.OPEN) : NOT_TAKEN;
+        const w = m.words(port.rec);
+        const drained = table.type === 'COPIPE' || channelHeld(w) === 0;
+        const slot = drained ? acquire(w, thread, Status.OPEN) : NOT_TAKEN;
         thread.robustLeave(slot);
         ok = slot !== NOT_TAKEN;
       }
       if (!ok) continue;
       table.free(port);
-      publish(m, thread, port.rec);
+      publish(m.words(port.rec), thread);
       freed++;
     }
     return freed;
@@ -150,7 +151,7 @@ export class Ipcd {
         if (m.loadI32(port.rec, Rec.STATUS) !== Status.OPEN && table.type === 'COCHANNEL') problems.push(`${at}: lock held at rest`);
         const cap = m.loadI32(port.rec, Rec.CAPACITY);
         if (table.type === 'COCHANNEL') {
-          const len = channelHeld(m, port.rec);
+          const len = channelHeld(m.words(port.rec));
           if (len < 0 || len > cap) problems.push(`${at}: length ${len} outside [0, ${cap}]`);
           for (const off of [Rec.START, Rec.END]) if (m.loadI32(port.rec, off) < 0 || m.loadI32(port.rec, off) >= Math.max(2 * cap, 1)) problems.push(`${at}: ring count out of range`);
           if (port.ring === undefined) problems.push(`${at}: channel without a ring`);

@@ -4,8 +4,10 @@
  * in ipcd's JS heap, so client-side code reaches it through CInvoke alone.
  *
  * SEQ is the futex word: every state change bumps it and wakes its waiters, who re-check.
+ * The helpers below take the record as a WordWindow (capmachine): one operation opens it once
+ * and its dozen word accesses skip the full capability check each.
  */
-import { ownedBy, stateOf, type Capability, type CapMachine, type CoThreadApi } from '@comsg/capmachine';
+import { ownedBy, stateOf, type Capability, type CapMachine, type CoThreadApi, type WordWindow } from '@comsg/capmachine';
 
 export const RECORD_BYTES = 64;
 export const Rec = {
@@ -42,9 +44,9 @@ export const Rec = {
 export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
 
 /** Publish a change: bump SEQ (atomically: wakers on other threads rely on the order) and wake its waiters. */
-export function publish(m: CapMachine, thread: CoThreadApi, rec: Capability): void {
-  m.fetchAddI32(rec, Rec.SEQ, 1);
-  thread.futexWake(rec, Rec.SEQ);
+export function publish(w: WordWindow, thread: CoThreadApi): void {
+  w.add(Rec.SEQ, 1);
+  thread.futexWake(w, Rec.SEQ);
 }
 
 const NULL_CAP_BYTES = new Uint8Array(16);
@@ -54,9 +56,11 @@ export function clearBuf(m: CapMachine, rec: Capability): void {
   m.store(rec, Rec.BUF, NULL_CAP_BYTES);
 }
 
-/** Set and clear event bits. */
-export function updateEvents(m: CapMachine, rec: Capability, add: number, remove: number): void {
-  m.storeI32(rec, Rec.EVENTS, (m.loadI32(rec, Rec.EVENTS) & ~remove) | add);
+/** Set and clear event bits (no store when they are already so: a stream changes them rarely). */
+export function updateEvents(w: WordWindow, add: number, remove: number): void {
+  const was = w.load(Rec.EVENTS);
+  const now = (was & ~remove) | add;
+  if (now !== was) w.store(Rec.EVENTS, now);
 }
 
 /** What `acquire` returns when the port could not be taken. */
@@ -69,11 +73,11 @@ export const NOT_TAKEN = -2;
  * one copy, so a short bounded spin suffices. Returns the robust slot to `release` with, or
  * NOT_TAKEN.
  */
-export function acquire(m: CapMachine, thread: CoThreadApi, rec: Capability, from: number): number {
-  const slot = thread.robustEnter(rec, Rec.STATUS, from, Rec.SEQ);
+export function acquire(w: WordWindow, thread: CoThreadApi, from: number): number {
+  const slot = thread.robustEnter(w, Rec.STATUS, from, Rec.SEQ);
   const busy = ownedBy(Status.BUSY, thread.tid);
   for (let i = 0; i < 1000; i++) {
-    const seen = m.compareExchangeI32(rec, Rec.STATUS, from, busy);
+    const seen = w.compareExchange(Rec.STATUS, from, busy);
     if (seen === from) return slot;
     if (stateOf(seen) !== Status.BUSY) break;
   }
@@ -82,12 +86,12 @@ export function acquire(m: CapMachine, thread: CoThreadApi, rec: Capability, fro
 }
 
 /** Hand the port on (BUSY → `to`) without giving up the registration: `to` still names this thread. */
-export function handOn(m: CapMachine, thread: CoThreadApi, rec: Capability, to: number): void {
-  m.compareExchangeI32(rec, Rec.STATUS, ownedBy(Status.BUSY, thread.tid), to);
+export function handOn(w: WordWindow, thread: CoThreadApi, to: number): void {
+  w.compareExchange(Rec.STATUS, ownedBy(Status.BUSY, thread.tid), to);
 }
 
 /** Give the port up: BUSY → `to`, and leave the registration `acquire` made. */
-export function release(m: CapMachine, thread: CoThreadApi, rec: Capability, slot: number, to: number): void {
-  handOn(m, thread, rec, to);
+export function release(w: WordWindow, thread: CoThreadApi, slot: number, to: number): void {
+  handOn(w, thread, to);
   thread.robustLeave(slot);
 }

@@ -3,7 +3,7 @@
  * the TokenMint that seals handles. Handles are tokens (slot, generation, rights) sealed with
  * the type's otype, so a handle to a closed port never names its slot's next occupant.
  */
-import { Perm, type Capability, type CapMachine } from '@comsg/capmachine';
+import { Perm, type Capability, type CapMachine, type WordWindow } from '@comsg/capmachine';
 import { SlotTable, type OpenedToken, type TokenMint } from '@comsg/abi';
 import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
@@ -24,6 +24,8 @@ export interface ResolvedPort {
   readonly slot: number;
   readonly gen: number;
   readonly rec: Capability;
+  /** The record's words (a window whose capability was found live for this operation). */
+  readonly words: WordWindow;
   readonly rights: number;
   readonly table: PortTable;
 }
@@ -32,8 +34,12 @@ export class PortTable {
   readonly slots: SlotTable<PortSlot>;
   readonly #m: CapMachine;
   readonly #records: Capability;
-  /** Record capabilities by slot, derived once: every client operation needs its port's. */
-  readonly #recs: Array<Capability | undefined>;
+  /**
+   * Record capabilities by slot with their word windows, derived once: every client operation
+   * needs its port's. `record` re-checks liveness each time, the only part of a window's check
+   * that can change for an immutable capability.
+   */
+  readonly #recs: Array<{ readonly rec: Capability; readonly words: WordWindow } | undefined>;
   /** COCHANNEL rings by slot, loaded once per port (a ring is fixed for its port's lifetime). */
   readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
   /** COPIPE receive views by receiver buffer (see receiveView). */
@@ -49,7 +55,7 @@ export class PortTable {
     this.#m = machine;
     this.#records = records;
     this.slots = new SlotTable<PortSlot>(capacity);
-    this.#recs = new Array<Capability | undefined>(capacity).fill(undefined);
+    this.#recs = new Array<{ rec: Capability; words: WordWindow } | undefined>(capacity).fill(undefined);
     this.#rings = new Array<{ gen: number; ring: Capability } | undefined>(capacity).fill(undefined);
   }
 
@@ -58,11 +64,16 @@ export class PortTable {
   }
 
   record(slot: number): Capability {
+    return this.#record(slot).rec;
+  }
+
+  #record(slot: number): { readonly rec: Capability; readonly words: WordWindow } {
     const known = this.#recs[slot];
-    if (known !== undefined && this.#m.isLive(known)) return known;
+    if (known !== undefined && this.#m.isLive(known.rec)) return known;
     const rec = this.#m.restrict(this.#records, BigInt(slot * RECORD_BYTES), BigInt(RECORD_BYTES));
-    this.#recs[slot] = rec;
-    return rec;
+    const entry = { rec, words: this.#m.words(rec) };
+    this.#recs[slot] = entry;
+    return entry;
   }
 
   /** Occupy a slot and initialise its record; undefined when every slot is taken. */
@@ -110,9 +121,9 @@ export class PortTable {
    */
   resolve(token: OpenedToken | undefined): ResolvedPort | 'invalid' | 'stale' {
     if (token === undefined || token.slot >= this.capacity) return 'invalid';
-    const rec = this.record(token.slot);
-    if (this.#m.loadI32(rec, Rec.GEN) !== token.gen) return 'stale';
-    return { slot: token.slot, gen: token.gen, rec, rights: token.perms, table: this };
+    const { rec, words } = this.#record(token.slot);
+    if (words.load(Rec.GEN) !== token.gen) return 'stale';
+    return { slot: token.slot, gen: token.gen, rec, words, rights: token.perms, table: this };
   }
 
   /**
