@@ -7,7 +7,26 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, type Capability, type CoProcessApi, type MicrokernelOptions } from '@comsg/libcoproc';
-import { coclose, cocreate, coinsert, coprocInit, copoll, coportInfo, coportMsgFree, corecv, corecvOob, corestrict, cosend, cosendOob, openCoport, CoportRight, PollEvent, type UkernThread } from '@comsg/libcomsg';
+import {
+  coclose,
+  cocreate,
+  coinsert,
+  coprocInit,
+  copoll,
+  coportInfo,
+  coportMsgFree,
+  corecv,
+  corecvOob,
+  corecvSync,
+  corestrict,
+  cosend,
+  cosendOob,
+  cosendSync,
+  openCoport,
+  CoportRight,
+  PollEvent,
+  type UkernThread,
+} from '@comsg/libcomsg';
 import { ok, tagOf, until } from './_kernel.js';
 
 /** One recorded check: the host asserts `actual` deep-equals `expected`. */
@@ -117,6 +136,48 @@ export const SCENARIOS = {
       c.is(text(m.load(dst, 0, 10)), 'rendezvous');
       c.is(tagOf(await cosend(k, port, src, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
       c.is(tagOf(await corecv(k, port, dst, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
+    },
+  },
+
+  syncForms: {
+    title: 'cosendSync/corecvSync: the non-waiting forms answer at once, without a promise, on every coport type',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const src = ok(ctx.malloc(32));
+      const dst = ok(ctx.malloc(32));
+      m.store(src, 0, bytes('synchronous'));
+      const chan = ok(await openCoport(k, 'COCHANNEL', { capacity: 16 }));
+      c.is(tagOf(corecvSync(k, chan, dst, 32)), 'EAGAIN', 'an empty channel refuses at once');
+      c.is(ok(cosendSync(k, chan, src, 11)), 11);
+      c.is(tagOf(cosendSync(k, chan, src, 11)), 'EWOULDBLOCK', 'all or nothing: 11 more bytes do not fit 16');
+      c.is(ok(cosendSync(k, chan, src, 5)), 5, 'what fits goes in');
+      c.is(ok(corecvSync(k, chan, dst, 32)), 16, 'a receive takes what is there');
+      c.is(text(m.load(dst, 0, 16)), 'synchronoussynch');
+      c.is(tagOf(corecvSync(k, chan, m.andPerm(dst, Perm.LOAD), 32)), 'EACCES', 'a receive needs a writable buffer');
+      c.is(tagOf(cosendSync(k, chan, src, 0)), 'EINVAL');
+      c.is(tagOf(cosendSync(k, m.clearTag(chan), src, 4)), 'EINVAL', 'an untagged handle is not a port');
+      // The waiting forms see what the sync ones did, and the other way round.
+      c.is(ok(cosendSync(k, chan, src, 4)), 4);
+      c.is(ok(await corecv(k, chan, dst, 32)), 4);
+      ok(await coclose(k, chan));
+      c.is(tagOf(cosendSync(k, chan, src, 4)), 'EPIPE', 'a closed channel refuses sends');
+
+      const pipe = ok(await openCoport(k, 'COPIPE'));
+      c.is(tagOf(cosendSync(k, pipe, src, 4)), 'EAGAIN', 'no receiver waits on the pipe');
+      c.is(tagOf(corecvSync(k, pipe, dst, 32)), 'EOPNOTSUPP', 'a COPIPE receive always waits');
+      let got: string | number = '';
+      ctx.spawnThread('receiver', async (th) => {
+        const r = await corecv(ok(k.session.on(th)), pipe, dst, 32, { timeoutMs: WAIT_MS });
+        got = E.isRight(r) ? r.right : r.left._tag;
+      });
+      await receiverWaiting(k, pipe);
+      c.is(ok(cosendSync(k, pipe, src, 4)), 4, 'a waiting receiver takes a sync send');
+      await until(ctx, () => got !== '', WAIT_MS, 1, 'the receiver returns');
+      c.is(got, 4);
+
+      const carrier = ok(await openCoport(k, 'COCARRIER'));
+      c.is(tagOf(cosendSync(k, carrier, src, 4)), 'EOPNOTSUPP', 'a COCARRIER send is an ipcd call');
+      c.is(tagOf(corecvSync(k, carrier, dst, 32)), 'EOPNOTSUPP');
     },
   },
 

@@ -78,9 +78,12 @@ async function entryOf(k: UkernThread, port: unknown, op: string): Promise<E.Eit
 
 /** The common case without a promise: a handle of a type this session already knows. */
 function knownEntryOf(k: UkernThread, port: unknown): E.Either<never, { type: CoportTypeName; entry: Capability; port: Capability }> | undefined {
-  if (!Capability.is(port) || !port.tag || !port.sealed) return undefined;
-  const known = cachedEntryOf(k, port);
+  const known = knownEntry(k, port);
   return known === undefined ? undefined : E.right(known);
+}
+
+function knownEntry(k: UkernThread, port: unknown): { type: CoportTypeName; entry: Capability; port: Capability } | undefined {
+  return Capability.is(port) && port.tag && port.sealed ? cachedEntryOf(k, port) : undefined;
 }
 
 function cachedEntryOf(k: UkernThread, port: Capability): { type: CoportTypeName; entry: Capability; port: Capability } | undefined {
@@ -178,12 +181,54 @@ export async function cosend(k: UkernThread, port: Capability, buf: Capability, 
   if (type === 'COCARRIER') return carrierSend(k, port, entry, buf, len, [], timeoutMs);
   // A COCHANNEL send that fits needs no wait: try it without the waiting path's promise.
   if (type === 'COCHANNEL' || timeoutMs === 0) {
-    const r = invoke(k, entry, port, { op: 'send', buf, len, thread: k.thread });
-    if (isSysError(r)) return E.left(r);
+    const r = sendNow(k, entry, port, buf, len);
     if (timeoutMs === 0 || !mayWait(r)) return r;
   }
   const r = await invoke(k, entry, port, { op: 'sendWait', buf, len, thread: k.thread, timeoutMs });
   return isSysError(r) ? E.left(r) : r;
+}
+
+/**
+ * cosend without waiting, synchronously: what `cosend(..., { timeoutMs: 0 })` does, minus the
+ * promise, for producers that send far more often than they wait (an `await` costs about as
+ * much as a whole COCHANNEL send). COCHANNEL: EWOULDBLOCK when the bytes do not fit. COPIPE:
+ * EAGAIN unless a receiver waits right now. COCARRIER sends are ipcd calls: EOPNOTSUPP.
+ * EAGAIN also when this session has not met the port's type yet — the first `await cosend`
+ * (or coopen) links it — so "on EAGAIN/EWOULDBLOCK, await cosend" covers every case.
+ */
+export function cosendSync(k: UkernThread, port: Capability, buf: Capability, len: number): E.Either<ComsgError, number> {
+  const e = knownEntry(k, port);
+  if (e === undefined) return unknownType(port, 'cosend');
+  if (e.type === 'COCARRIER') return E.left(sysError('EOPNOTSUPP', 'cosend', 'a COCARRIER send is an ipcd call: use cosend'));
+  return sendNow(k, e.entry, port, buf, len);
+}
+
+/**
+ * corecv without waiting, synchronously (COCHANNEL): what is there, up to `len`; EAGAIN when
+ * empty, or when this session has not met the port's type yet. COPIPE receives wait for a
+ * sender and COCARRIER receives are ipcd calls: EOPNOTSUPP (use corecv).
+ */
+export function corecvSync(k: UkernThread, port: Capability, buf: Capability, len: number): E.Either<ComsgError, number> {
+  const e = knownEntry(k, port);
+  if (e === undefined) return unknownType(port, 'corecv');
+  if (e.type !== 'COCHANNEL') return E.left(sysError('EOPNOTSUPP', 'corecv', `a ${e.type} receive waits or calls ipcd: use corecv`));
+  return recvNow(k, e.entry, port, buf, len);
+}
+
+function sendNow(k: UkernThread, entry: Capability, port: Capability, buf: Capability, len: number): E.Either<ComsgError, number> {
+  const r = invoke(k, entry, port, { op: 'send', buf, len, thread: k.thread });
+  return isSysError(r) ? E.left(r) : r;
+}
+
+function recvNow(k: UkernThread, entry: Capability, port: Capability, buf: Capability, len: number): E.Either<ComsgError, number> {
+  const r = invoke(k, entry, port, { op: 'recv', buf, len, thread: k.thread });
+  return isSysError(r) ? E.left(r) : r;
+}
+
+/** The sync forms cannot fetch a type's entry: not a handle → EINVAL; a type not met yet → EAGAIN. */
+function unknownType(port: unknown, op: string): E.Either<ComsgError, never> {
+  if (!Capability.is(port) || !port.tag || !port.sealed) return E.left(sysError('EINVAL', op, 'not a coport handle'));
+  return E.left(sysError('EAGAIN', op, 'this session has not linked the coport type yet: the waiting form does'));
 }
 
 /**
@@ -210,8 +255,7 @@ export async function corecv(k: UkernThread, port: Capability, buf: Capability, 
     return E.isLeft(freed) ? freed : E.right(msg.right.len);
   }
   if (type === 'COCHANNEL') {
-    const r = invoke(k, entry, port, { op: 'recv', buf, len, thread: k.thread });
-    if (isSysError(r)) return E.left(r);
+    const r = recvNow(k, entry, port, buf, len);
     if (timeoutMs === 0 || !mayWait(r)) return r;
   }
   const r = await invoke(k, entry, port, { op: 'recvWait', buf, len, thread: k.thread, timeoutMs });
