@@ -235,10 +235,13 @@ test('[threads] a host that stops draining the trace loses records, counts each 
   run.space.spawn(prog('echo'));
   const calls = 20_000;
   const clients = [1, 2].map(() => run.space.spawn(prog('hammer'), { argv: ['hammer', String(calls)] }).exited);
-  // Once the clients are calling, block the host thread (the only drainer): the log fills.
+  // Once the clients are calling, block the host thread (the only drainer): the log fills and,
+  // a producer's wait for a slot being bounded, records are dropped. The host stays blocked
+  // until the shared log shows a drop (not for a fixed time, which a loaded machine stretches).
   for (let i = 0; delivered === 0 && i < 10_000; i++) await new Promise((r) => setTimeout(r, 1));
-  const until = performance.now() + 1500;
-  while (performance.now() < until) {
+  const space = run.space as ThreadedAddressSpace;
+  const until = performance.now() + 60_000;
+  while (space.traceRecordsLost === 0 && performance.now() < until) {
     /* the host is busy */
   }
   const statuses = await Promise.all(clients);

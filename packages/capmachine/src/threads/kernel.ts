@@ -707,6 +707,14 @@ export class ThreadedAddressSpace extends EventEmitter<ThreadedEvents> implement
     Atomics.store(words, R_TRACE, this.#traceLog.base);
   }
 
+  /**
+   * Trace records producers have dropped so far, read from the shared log itself: current even
+   * while this thread is too busy to drain (the tracer's `lost` hears of them at the next drain).
+   */
+  get traceRecordsLost(): number {
+    return this.#traceLog?.lost ?? 0;
+  }
+
   #drainTrace(): void {
     const t = this.#trace;
     if (t !== undefined) this.#traceLog?.drain(t.tracer, (n) => t.tracer.lost?.(n));
