@@ -4,14 +4,15 @@
  * barrier between rounds; a sample is bytes / (first send → last byte received).
  */
 import { AddressSpace, bootMicrokernel, type Capability, type CoProcessContext } from '@comsg/libcoproc';
-import { coclose, coprocInit, corecv, cosend, openCoport, type CoportTypeName, type UkernThread } from '@comsg/libcomsg';
+import { coclose, coprocInit, cosend, openCoport, type CoportTypeName, type UkernThread } from '@comsg/libcomsg';
+import { streamRecv, streamSend } from './programs/stream-ops.js';
 import type { StreamSpec } from './baselines.js';
 import { ok } from './microkernel.js';
 
 const CHANNEL_MAX = 1 << 16;
 
 /** Runs every (type, spec) pair in one booted microkernel; returns bytes/s samples per pair. */
-export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeName; spec: StreamSpec }>): Promise<number[][]> {
+export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeName; spec: StreamSpec; sync?: boolean }>): Promise<number[][]> {
   const space = AddressSpace.create({ stdout: () => {}, memoryBytes: 128 << 20 });
   // A full COCARRIER queue (256 messages of 64 KiB) plus its quarantine must fit ipcd's arena.
   const kernel = bootMicrokernel(space, { ipcd: { limits: { arenaBytes: 40 << 20, maxChannelBytes: CHANNEL_MAX } } });
@@ -24,6 +25,7 @@ export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeNa
     let t0 = 0n;
     let roundDone = -1;
     const { type, spec } = c;
+    const sync = c.sync === true;
     const total = spec.size * spec.count;
     const consumer = space.spawn({
       name: 'bench-consumer',
@@ -36,7 +38,7 @@ export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeNa
           const buf = ok(ctx.malloc(bufLen), 'malloc');
           for (let r = 0; r <= spec.rounds; r++) {
             let got = 0;
-            while (got < total) got += ok(await corecv(k, port, buf, bufLen, { timeoutMs: 30_000 }), 'corecv');
+            while (got < total) got += ok(await streamRecv(k, port, buf, bufLen, sync), 'corecv');
             if (r > 0) samples.push((total * 1e9) / Number(process.hrtime.bigint() - t0));
             roundDone = r;
           }
@@ -58,7 +60,7 @@ export async function coportThroughput(cases: ReadonlyArray<{ type: CoportTypeNa
           for (let r = 0; r <= spec.rounds; r++) {
             while (roundDone < r - 1) await ctx.thread.sleep(0);
             t0 = process.hrtime.bigint();
-            for (let i = 0; i < spec.count; i++) ok(await cosend(k, port, buf, spec.size, { timeoutMs: 30_000 }), 'cosend');
+            for (let i = 0; i < spec.count; i++) ok(streamSend(k, port, buf, spec.size, sync) ?? (await cosend(k, port, buf, spec.size, { timeoutMs: 30_000 })), 'cosend');
           }
           while (roundDone < spec.rounds && failure === undefined) await ctx.thread.sleep(0);
           ok(await coclose(k, port), 'coclose');

@@ -11,15 +11,15 @@ import { S } from './programs/threads-stream.js';
 const programs = new URL('./programs/threads-stream.ts', import.meta.url).href;
 
 /** Bytes/s samples per (type, spec) pair, all in one threads address space. */
-export async function threadsCoportThroughput(cases: ReadonlyArray<{ type: CoportTypeName; spec: StreamSpec }>): Promise<number[][]> {
+export async function threadsCoportThroughput(cases: ReadonlyArray<{ type: CoportTypeName; spec: StreamSpec; sync?: boolean }>): Promise<number[][]> {
   const space = createAddressSpace({ runtime: 'threads', stdout: (l) => process.stderr.write(`${l}\n`), memoryBytes: 128 << 20 });
   const kernel = bootMicrokernel(space, { ipcd: { limits: { arenaBytes: 40 << 20, maxChannelBytes: 1 << 16 } } });
   try {
     ok(await kernel.ready, 'boot');
     const results: number[][] = [];
-    for (const [i, { type, spec }] of cases.entries()) {
+    for (const [i, { type, spec, sync }] of cases.entries()) {
       const block = space.allocateShared(S.SAMPLE0 + 4 * (spec.rounds + 1));
-      const argv = (name: string) => [name, type, String(spec.size), String(spec.count), String(spec.rounds), `bench-${i}`];
+      const argv = (name: string) => [name, type, String(spec.size), String(spec.count), String(spec.rounds), `bench-${i}`, sync === true ? 'sync' : 'await'];
       const done = await Promise.all(
         ['consumer', 'producer'].map((p) => space.spawn({ module: programs, export: p, name: `bench-${p}` }, { argv: argv(p), capv: [block] }).exited),
       );

@@ -1,13 +1,14 @@
 /**
  * The threads-runtime coport stream, as program modules (each runs on its own worker).
- * argv: [name, type, size, count, rounds, namespace]. capv[0] is the host's block:
+ * argv: [name, type, size, count, rounds, namespace, style] (style `sync`: cosendSync, see stream-ops). capv[0] is the host's block:
  * ROUND counts rounds the consumer finished (the producer waits for it between rounds),
  * START holds the producer's wall-clock start of the round in µs (two words), and the
  * consumer appends one sample per measured round, in KB/s (first send → last byte received).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Capability, CapMachine, CoProcessContext, SysError } from '@comsg/libcoproc';
-import { coclose, cocreate, coprocInit, corecv, coselect, cosend, openNamedCoport, type CoportTypeName } from '@comsg/libcomsg';
+import { coclose, cocreate, coprocInit, coselect, cosend, openNamedCoport, type CoportTypeName } from '@comsg/libcomsg';
+import { streamRecv, streamSend } from './stream-ops.js';
 
 export const S = { ROUND: 0, SAMPLES: 4, START_HI: 8, START_LO: 12, SAMPLE0: 16 } as const;
 const CHANNEL_MAX = 1 << 16;
@@ -22,8 +23,8 @@ function ok<T>(what: string, r: E.Either<SysError, T>): T {
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 function args(ctx: CoProcessContext) {
-  const [, type, size, count, rounds, ns] = ctx.argv;
-  return { type: type as CoportTypeName, size: Number(size), count: Number(count), rounds: Number(rounds), ns: ns ?? 'bench' };
+  const [, type, size, count, rounds, ns, style] = ctx.argv;
+  return { type: type as CoportTypeName, size: Number(size), count: Number(count), rounds: Number(rounds), ns: ns ?? 'bench', sync: style === 'sync' };
 }
 
 async function waitRound(ctx: CoProcessContext, m: CapMachine, block: Capability, atLeast: number): Promise<void> {
@@ -44,7 +45,7 @@ export async function producer(ctx: CoProcessContext): Promise<number> {
     const t0 = nowUs();
     m.storeI32(block, S.START_HI, Math.floor(t0 / SPLIT));
     m.storeI32(block, S.START_LO, t0 % SPLIT);
-    for (let i = 0; i < a.count; i++) ok('cosend', await cosend(k, port, buf, a.size, { timeoutMs: 30_000 }));
+    for (let i = 0; i < a.count; i++) ok('cosend', streamSend(k, port, buf, a.size, a.sync) ?? (await cosend(k, port, buf, a.size, { timeoutMs: 30_000 })));
   }
   await waitRound(ctx, m, block, a.rounds + 1);
   ok('coclose', await coclose(k, port));
@@ -68,7 +69,7 @@ export async function consumer(ctx: CoProcessContext): Promise<number> {
   const total = a.size * a.count;
   for (let r = 0; r <= a.rounds; r++) {
     let got = 0;
-    while (got < total) got += ok('corecv', await corecv(k, port, buf, bufLen, { timeoutMs: 30_000 }));
+    while (got < total) got += ok('corecv', await streamRecv(k, port, buf, bufLen, a.sync));
     if (r > 0) {
       const t0 = m.loadI32(block, S.START_HI) * SPLIT + m.loadI32(block, S.START_LO);
       const n = m.loadI32(block, S.SAMPLES);
