@@ -4,8 +4,9 @@
  * in ipcd's JS heap, so client-side code reaches it through CInvoke alone.
  *
  * SEQ is the futex word: every state change bumps it and wakes its waiters, who re-check.
- * The helpers below take the record as a WordWindow (capmachine): one operation opens it once
- * and its dozen word accesses skip the full capability check each.
+ * The helpers below take the record as a WordWindow (capmachine): the record capability is
+ * checked once (the port table re-checks its liveness per operation), so an operation's dozen
+ * word accesses skip the full capability check each.
  */
 import { ownedBy, stateOf, type Capability, type CapMachine, type CoThreadApi, type WordWindow } from '@comsg/capmachine';
 
