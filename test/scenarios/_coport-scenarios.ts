@@ -85,6 +85,19 @@ async function receiverWaiting(k: UkernThread, pipe: Capability): Promise<void> 
   if (r.revents[0] !== PollEvent.OUT) throw new Error('no COPIPE receiver waited');
 }
 
+/**
+ * A corecv on a thread of its own, so the scenario's thread can go on to send. Returns what it
+ * has got so far: '' while it waits, then the bytes received or the error's tag.
+ */
+function receiveOnThread(ctx: CoProcessApi, k: UkernThread, name: string, port: Capability, dst: Capability, len: number, timeoutMs: number): () => string | number {
+  let got: string | number = '';
+  ctx.spawnThread(name, async (th) => {
+    const r = await corecv(ok(k.session.on(th)), port, dst, len, { timeoutMs });
+    got = E.isRight(r) ? r.right : r.left._tag;
+  });
+  return () => got;
+}
+
 export const SCENARIOS = {
   cochannel: {
     title: 'COCHANNEL: bytes in, bytes out; short reads return what is there',
@@ -122,17 +135,12 @@ export const SCENARIOS = {
       const m = ctx.machine;
       const port = ok(await openCoport(k, 'COPIPE'));
       const dst = ok(ctx.malloc(32));
-      let got: string | number = '';
-      ctx.spawnThread('receiver', async (th) => {
-        const kr = ok(k.session.on(th));
-        const r = await corecv(kr, port, dst, 32, { timeoutMs: 5000 });
-        got = E.isRight(r) ? r.right : r.left._tag;
-      });
+      const got = receiveOnThread(ctx, k, 'receiver', port, dst, 32, 5000);
       const src = ok(ctx.malloc(32));
       m.store(src, 0, bytes('rendezvous'));
       c.is(ok(await cosend(k, port, src, 10, { timeoutMs: 5000 })), 10);
-      await until(ctx, () => got !== '', WAIT_MS, 1, 'the receiver returns');
-      c.is(got, 10);
+      await until(ctx, () => got() !== '', WAIT_MS, 1, 'the receiver returns');
+      c.is(got(), 10);
       c.is(text(m.load(dst, 0, 10)), 'rendezvous');
       c.is(tagOf(await cosend(k, port, src, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
       c.is(tagOf(await corecv(k, port, dst, 10, { timeoutMs: 5 })), 'ETIMEDOUT');
@@ -165,15 +173,11 @@ export const SCENARIOS = {
       const pipe = ok(await openCoport(k, 'COPIPE'));
       c.is(tagOf(cosendSync(k, pipe, src, 4)), 'EAGAIN', 'no receiver waits on the pipe');
       c.is(tagOf(corecvSync(k, pipe, dst, 32)), 'EOPNOTSUPP', 'a COPIPE receive always waits');
-      let got: string | number = '';
-      ctx.spawnThread('receiver', async (th) => {
-        const r = await corecv(ok(k.session.on(th)), pipe, dst, 32, { timeoutMs: WAIT_MS });
-        got = E.isRight(r) ? r.right : r.left._tag;
-      });
+      const got = receiveOnThread(ctx, k, 'receiver', pipe, dst, 32, WAIT_MS);
       await receiverWaiting(k, pipe);
       c.is(ok(cosendSync(k, pipe, src, 4)), 4, 'a waiting receiver takes a sync send');
-      await until(ctx, () => got !== '', WAIT_MS, 1, 'the receiver returns');
-      c.is(got, 4);
+      await until(ctx, () => got() !== '', WAIT_MS, 1, 'the receiver returns');
+      c.is(got(), 4);
 
       const carrier = ok(await openCoport(k, 'COCARRIER'));
       c.is(tagOf(cosendSync(k, carrier, src, 4)), 'EOPNOTSUPP', 'a COCARRIER send is an ipcd call');
@@ -498,14 +502,10 @@ export const SCENARIOS = {
       m.store(src, 0, bytes('next'));
       c.is(tagOf(await cosend(k, pipe, src, 4, { timeoutMs: 0 })), 'EAGAIN', 'nobody is waiting: the send is refused, not lost in a dead buffer');
       const dst = ok(ctx.malloc(16));
-      let got: string | number = '';
-      ctx.spawnThread('next-receiver', async (th) => {
-        const r = await corecv(ok(k.session.on(th)), pipe, dst, 16, { timeoutMs: 20_000 });
-        got = E.isRight(r) ? r.right : r.left._tag;
-      });
+      const got = receiveOnThread(ctx, k, 'next-receiver', pipe, dst, 16, 20_000);
       c.is(ok(await cosend(k, pipe, src, 4, { timeoutMs: 20_000 })), 4);
-      await until(ctx, () => got !== '', WAIT_MS, 1, 'the next receiver returns');
-      c.is(got, 4);
+      await until(ctx, () => got() !== '', WAIT_MS, 1, 'the next receiver returns');
+      c.is(got(), 4);
       c.is(text(m.load(dst, 0, 4)), 'next');
     },
   },
