@@ -8,8 +8,42 @@ import type { Scheduler, Task, WakeReason } from './scheduler.js';
 
 const PRUNE_AT = 1024;
 
+type Settle = (r: WakeReason) => void;
+
+/**
+ * The waiters on one word: a slot array that is reused, never rehashed. A Set here cost a
+ * new hash table on almost every wait (it shrinks when emptied), and each retired table
+ * links to its successor, so one that outlived a scavenge dragged the next ones — and the
+ * waiters they held — into the old generation: a COPIPE rendezvous spent a third of its
+ * time in the garbage collector.
+ */
+class WordWaiters {
+  readonly slots: Array<Settle | undefined> = [];
+  count = 0;
+
+  add(settle: Settle): void {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i] === undefined) {
+        slots[i] = settle;
+        this.count++;
+        return;
+      }
+    }
+    slots.push(settle);
+    this.count++;
+  }
+
+  remove(settle: Settle): void {
+    const i = this.slots.indexOf(settle);
+    if (i < 0) return;
+    this.slots[i] = undefined;
+    this.count--;
+  }
+}
+
 export class FutexTable {
-  readonly #waiters = new Map<number, Set<(r: WakeReason) => void>>();
+  readonly #waiters = new Map<number, WordWaiters>();
   readonly #sched: Scheduler;
 
   constructor(scheduler: Scheduler) {
@@ -20,25 +54,30 @@ export class FutexTable {
   wait(task: Task, addresses: readonly number[], timeoutMs: number | undefined): Promise<WakeReason> {
     return this.#sched.block(task, timeoutMs, (settle) => {
       for (const a of addresses) {
-        let set = this.#waiters.get(a);
-        if (set === undefined) this.#waiters.set(a, (set = new Set()));
-        set.add(settle);
+        let w = this.#waiters.get(a);
+        if (w === undefined) this.#waiters.set(a, (w = new WordWaiters()));
+        w.add(settle);
       }
       return () => {
-        for (const a of addresses) this.#waiters.get(a)?.delete(settle);
-        // Empty sets stay (a streaming port's word is waited on again at once); prune now and then.
-        if (this.#waiters.size > PRUNE_AT) for (const [a, set] of this.#waiters) if (set.size === 0) this.#waiters.delete(a);
+        for (const a of addresses) this.#waiters.get(a)?.remove(settle);
+        // Emptied words stay (a streaming port's word is waited on again at once); prune now and then.
+        if (this.#waiters.size > PRUNE_AT) for (const [a, w] of this.#waiters) if (w.count === 0) this.#waiters.delete(a);
       };
     });
   }
 
   /** Wake every waiter on `address`; returns how many were waiting. */
   wake(address: number): number {
-    const set = this.#waiters.get(address);
-    if (set === undefined) return 0;
-    // Each settle removes itself from the set (deleting visited entries is safe mid-iteration).
+    const w = this.#waiters.get(address);
+    if (w === undefined || w.count === 0) return 0;
+    // Each settle empties its own slot; a waiter added meanwhile (not possible inline, as
+    // settling only marks a task runnable) would take a slot past `end` or a freed one.
+    const slots = w.slots;
+    const end = slots.length;
     let n = 0;
-    for (const settle of set) {
+    for (let i = 0; i < end; i++) {
+      const settle = slots[i];
+      if (settle === undefined) continue;
       settle('woken');
       n++;
     }

@@ -31,6 +31,8 @@ export class Task {
   wakeReason: WakeReason = 'woken';
   /** Called when the task parks or finishes, so the driver can move on. */
   onPark: (() => void) | undefined;
+  /** Ends the task's current wait (set while it is blocked): interrupts and deadlock use it. */
+  blockedSettle: ((reason: WakeReason) => void) | undefined;
   /** Daemon tasks (e.g. threads parked in coaccept) do not keep `run()` going. */
   daemon = false;
   error: unknown;
@@ -54,7 +56,8 @@ export class Task {
 interface Timer {
   readonly at: number;
   readonly seq: number;
-  readonly wait: Blocked;
+  /** Dropped when the wait ends another way: a cancelled timer in the list holds nothing. */
+  wait: Blocked | undefined;
   cancelled: boolean;
 }
 
@@ -127,8 +130,6 @@ export class Scheduler {
   #switches = 0;
   /** Whether the host has had a macrotask since the last task ran (see #drive's idle branch). */
   #hostHadTurn = false;
-  /** Settles blocked waits when a deadlock is detected, keyed by task. */
-  readonly #blockedSettle = new Map<Task, (r: WakeReason) => void>();
 
   constructor(options: SchedulerOptions = {}) {
     this.#clock = options.clock ?? 'virtual';
@@ -138,6 +139,11 @@ export class Scheduler {
   /** Milliseconds on the scheduler's clock. */
   now(): number {
     return this.#clock === 'virtual' ? this.#virtualNow : performance.now();
+  }
+
+  /** Task switches so far (a diagnostic: how many parks a protocol costs). */
+  get switches(): number {
+    return this.#switches;
   }
 
   get liveTasks(): number {
@@ -201,7 +207,7 @@ export class Scheduler {
     return new Promise<WakeReason>((resolve) => {
       task.state = 'blocked';
       task.resume = resolve;
-      this.#blockedSettle.set(task, wait.settle);
+      task.blockedSettle = wait.settle;
       wait.unregister = enqueue(wait.settle);
       if (!wait.settled && timeoutMs !== undefined && timeoutMs >= 0) {
         wait.timer = { at: this.now() + timeoutMs, seq: this.#timerSeq++, wait, cancelled: false };
@@ -215,9 +221,13 @@ export class Scheduler {
     if (wait.settled) return;
     wait.settled = true;
     wait.unregister?.();
-    if (wait.timer !== undefined) this.#cancelTimer(wait.timer);
+    wait.unregister = undefined;
+    if (wait.timer !== undefined) {
+      this.#cancelTimer(wait.timer);
+      wait.timer = undefined;
+    }
     const task = wait.task;
-    this.#blockedSettle.delete(task);
+    task.blockedSettle = undefined;
     task.wakeReason = reason;
     task.state = 'runnable';
     this.#runnable.push(task);
@@ -226,6 +236,7 @@ export class Scheduler {
 
   /** Timers are dropped lazily (a wait that ends early leaves its timer marked), compacted in bulk. */
   #cancelTimer(timer: Timer): void {
+    timer.wait = undefined;
     if (timer.cancelled) return;
     timer.cancelled = true;
     if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timers.length) this.#compactTimers();
@@ -238,7 +249,7 @@ export class Scheduler {
 
   /** End `task`'s current wait (if any) with `reason`, e.g. `closed` when its process dies. */
   interrupt(task: Task, reason: WakeReason): boolean {
-    const settle = this.#blockedSettle.get(task);
+    const settle = task.blockedSettle;
     if (settle === undefined) return false;
     settle(reason);
     return true;
@@ -246,7 +257,7 @@ export class Scheduler {
 
   /** Wake every blocked task with `reason` (used at shutdown). */
   wakeEverything(reason: WakeReason): void {
-    for (const settle of [...this.#blockedSettle.values()]) settle(reason);
+    for (const t of [...this.#tasks]) t.blockedSettle?.(reason);
   }
 
   /** Drive until every non-daemon task has finished (deadlocked waits are woken, never hung). */
@@ -324,24 +335,27 @@ export class Scheduler {
           this.#virtualNow = Math.max(this.#virtualNow, next.at);
         } else {
           const wait = next.at - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 50)));
-          if (next.at > performance.now()) continue;
+          if (wait > 0) {
+            // Look again afterwards: the list may have changed (even been compacted) meanwhile.
+            await new Promise((r) => setTimeout(r, Math.min(wait, 50)));
+            continue;
+          }
         }
         this.#timers.shift();
         next.cancelled = true; // out of the list: settling must not count it again
-        next.wait.settle('timeout');
+        next.wait?.settle('timeout');
         continue;
       }
       if (external) {
         await macrotask();
         continue;
       }
-      const stuck = [...this.#blockedSettle.entries()].filter(([t]) => !t.daemon);
+      const stuck = [...this.#tasks].filter((t) => t.blockedSettle !== undefined && !t.daemon);
       if (stuck.length === 0) {
         this.#driving = undefined;
         return;
       }
-      for (const [, settle] of stuck) settle('deadlock');
+      for (const t of stuck) t.blockedSettle?.('deadlock');
     }
   }
 }

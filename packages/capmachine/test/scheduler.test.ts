@@ -1,5 +1,6 @@
 import test from 'ava';
 import { Scheduler, WaitQueue } from '../src/index.js';
+import { FutexTable } from '../src/futex.js';
 
 function within<T>(p: Promise<T>, ms: number): Promise<T | 'TIMEOUT'> {
   return Promise.race([p, new Promise<'TIMEOUT'>((r) => setTimeout(() => r('TIMEOUT'), ms))]);
@@ -69,4 +70,46 @@ test('blocked tasks with nothing to wake them end in deadlock, not a hang', asyn
   s.spawn('y', async (task) => void got.push(await q.wait(task, -1)));
   t.not(await within(s.run(), 1000), 'TIMEOUT');
   t.deepEqual(got, ['deadlock', 'deadlock']);
+});
+
+test('futex words: a wake reaches exactly the threads still waiting on that word, and counts them', async (t) => {
+  const s = new Scheduler();
+  const f = new FutexTable(s);
+  const got: string[] = [];
+  const counts: number[] = [];
+  s.spawn('a', async (task) => void got.push(`a:${await f.wait(task, [1], undefined)}`));
+  s.spawn('b', async (task) => void got.push(`b:${await f.wait(task, [1, 2], undefined)}`));
+  s.spawn('c', async (task) => void got.push(`c:${await f.wait(task, [2], 5)}`));
+  s.spawn('waker', async (task) => {
+    await s.sleep(task, 10); // c has timed out by now and left word 2
+    counts.push(f.wake(2)); // b only
+    await s.yield(task);
+    counts.push(f.wake(1)); // a only: b left word 1 when word 2 woke it
+    counts.push(f.wake(1)); // nobody
+  });
+  await s.run();
+  t.deepEqual(counts, [1, 1, 0]);
+  t.deepEqual(got, ['c:timeout', 'b:woken', 'a:woken']);
+});
+
+test('futex words: a word waited on and woken over and over wakes its one waiter every time', async (t) => {
+  const s = new Scheduler();
+  const f = new FutexTable(s);
+  const rounds = 500;
+  let turn = 0;
+  const woke = [0, 0];
+  for (const me of [0, 1]) {
+    s.spawn(`p${me}`, async (task) => {
+      for (let i = 0; i < rounds; i++) {
+        while (turn !== me) await f.wait(task, [10 + me], 60_000);
+        turn = 1 - me;
+        woke[me]! += f.wake(10 + (1 - me));
+      }
+    });
+  }
+  await s.run();
+  // Every hand-off found its peer parked on the word, but the first (the peer had not started)
+  // and the last (the peer had finished).
+  t.is(woke[0]! + woke[1]!, 2 * rounds - 2);
+  t.is(s.now(), 0, 'no wait timed out');
 });
