@@ -28,13 +28,15 @@ export async function pong(ctx: CoProcessApi): Promise<void> {
 }
 
 async function find(ctx: CoProcessApi, name: string): Promise<Capability> {
-  for (let tries = 0; ; tries++) {
+  // The target's co-process may still be starting (seconds for a worker on a busy machine).
+  const giveUpAt = ctx.thread.now() + 60_000;
+  for (;;) {
     const t = ctx.thread.colookup(name);
     if (E.isRight(t)) {
       ok(await ctx.thread.waitForTarget(t.right, 10_000), `waiting for ${name}`);
       return t.right;
     }
-    if (tries > 2000) throw new Error(`no target named ${name}`);
+    if (ctx.thread.now() >= giveUpAt) throw new Error(`no target named ${name}`);
     await ctx.thread.sleep(5);
   }
 }

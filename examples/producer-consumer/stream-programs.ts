@@ -125,8 +125,11 @@ export async function producer(ctx: CoProcessContext): Promise<number> {
   try {
     const k = must('coproc_init', await coprocInit(ctx));
     const app = must('cocreate', await cocreate(k, a.ns, 'APPLICATION', k.root));
+    // The consumer may still be starting (a worker loading its modules on a busy machine can
+    // take seconds): look again until it has stored the port, for up to 60 s of its clock.
+    const giveUpAt = ctx.thread.now() + 60_000;
     let found = await coselect(k, 'stream', 'COPORT', app.ns);
-    for (let tries = 0; E.isLeft(found) && found.left._tag === 'ENOENT' && tries < 5000; tries++) {
+    while (E.isLeft(found) && found.left._tag === 'ENOENT' && ctx.thread.now() < giveUpAt) {
       await ctx.thread.sleep(1);
       found = await coselect(k, 'stream', 'COPORT', app.ns);
     }

@@ -9,7 +9,14 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string[]; er
   const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }
-const json = (r: { out: string[] }): any => JSON.parse(r.out.join('\n'));
+/** The command's JSON output; when there is none, the failure names the exit code and stderr. */
+function json(r: { code: number; out: string[]; err: string[] }): any {
+  try {
+    return JSON.parse(r.out.join('\n'));
+  } catch {
+    throw new Error(`no JSON on stdout (exit ${r.code}); stderr: ${r.err.join('\n') || '(empty)'}`);
+  }
+}
 
 test('comsg with no command prints the overview and exits 2; --help exits 0 and lists every command', async (t) => {
   const none = await cli();
