@@ -89,8 +89,13 @@ interface ThreadRecord extends SwitcherThread {
   readonly process: ProcessRecord;
   alive: boolean;
   task: Task;
-  /** Robust words this thread registered (robust-word.ts), by slot. */
-  robust?: Array<RobustRegistration | undefined> | undefined;
+  /**
+   * Robust words this thread registered (robust-word.ts): word, wake word and rollback value
+   * per slot, in place (a registration is made per coport operation: no object per call), and
+   * a bit per slot in use.
+   */
+  robust?: number[] | undefined;
+  robustUsed?: number;
 }
 
 interface ProcessRecord {
@@ -234,7 +239,7 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   #startThread(proc: ProcessRecord, name: string, body: (t: { thread: CoThread; process: CoProcessContext }) => Promise<void>): CoThread {
     const tid = this.#nextTid++;
-    const rec = { pid: proc.pid, tid, name, process: proc, alive: true } as ThreadRecord;
+    const rec = { pid: proc.pid, tid, name, process: proc, alive: true, robust: undefined, robustUsed: 0 } as ThreadRecord;
     const thread = new CoThread(this, rec);
     proc.threads.set(tid, rec);
     rec.task = this.scheduler.spawn(`${proc.name}[${proc.pid}]/${name}`, async () => {
@@ -254,8 +259,13 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
 
   /** A thread ended: roll back the robust words it still owns (robust-word.ts). */
   #rollBackRobust(rec: ThreadRecord): void {
-    const regs = rec.robust?.filter((r) => r !== undefined) ?? [];
+    const regs: RobustRegistration[] = [];
+    const r = rec.robust;
+    for (let slot = 0; r !== undefined && slot < ROBUST_SLOTS; slot++) {
+      if (((rec.robustUsed ?? 0) & (1 << slot)) !== 0) regs.push({ word: r[3 * slot]!, wake: r[3 * slot + 1]!, rollback: r[3 * slot + 2]! });
+    }
     rec.robust = undefined;
+    rec.robustUsed = 0;
     if (regs.length > 0) rollBackInMemory(this.#booted.memory, regs, rec.tid, (a) => this.futex.wake(a));
   }
 
@@ -521,18 +531,24 @@ export class CoThread implements CoThreadApi {
   }
 
   robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {
-    const reg: RobustRegistration = { word: wordAt(this.#space.machine, at, offset), wake: wordAt(this.#space.machine, at, wakeOffset), rollback };
-    const slots = (this.#rec.robust ??= []);
+    const rec = this.#rec;
+    const word = wordAt(this.#space.machine, at, offset);
+    const wake = wordAt(this.#space.machine, at, wakeOffset);
+    const slots = (rec.robust ??= new Array<number>(3 * ROBUST_SLOTS).fill(0));
+    const used = rec.robustUsed ?? 0;
     for (let i = 0; i < ROBUST_SLOTS; i++) {
-      if (slots[i] === undefined) {
-        slots[i] = reg;
+      if ((used & (1 << i)) === 0) {
+        slots[3 * i] = word;
+        slots[3 * i + 1] = wake;
+        slots[3 * i + 2] = rollback;
+        rec.robustUsed = used | (1 << i);
         return i;
       }
     }
     return -1;
   }
   robustLeave(slot: number): void {
-    if (slot >= 0 && this.#rec.robust !== undefined) this.#rec.robust[slot] = undefined;
+    if (slot >= 0 && slot < ROBUST_SLOTS) this.#rec.robustUsed = (this.#rec.robustUsed ?? 0) & ~(1 << slot);
   }
 
   /** Milliseconds on the address space's clock (for deadlines). */

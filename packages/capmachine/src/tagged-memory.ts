@@ -113,6 +113,13 @@ export class TaggedMemory {
     }
   }
 
+  /** clearTags for one aligned word (the hot case: a protocol word written through a WordWindow). */
+  clearWordTag(address: number): void {
+    const g = address >>> 4;
+    const bit = 1 << (g & 7);
+    if ((this.#tags[g >>> 3]! & bit) !== 0) Atomics.and(this.#tags, g >>> 3, ~bit & 0xff);
+  }
+
   /**
    * memmove of data. Short word-aligned moves go word by word: copyWithin's fixed cost is
    * about twice a 64-byte word loop, and small messages are the common case.

@@ -44,37 +44,45 @@ export class WordWindow {
     return (this.#at + offset) >>> 2;
   }
 
-  /**
-   * A plain read, like the load it stands for (Atomics.load costs several times as much here).
-   * Protocols that need ordering get it from the atomic writes below.
-   */
   /** The absolute address of the word at `offset` (runtimes record it for robust words and futexes). */
   address(offset: number): number {
     return this.#index(offset) << 2;
   }
 
+  /**
+   * A plain read, like the load it stands for (Atomics.load costs several times as much here).
+   * Protocols that need ordering get it from the atomic writes below, or from `loadAtomic`.
+   */
   load(offset: number): number {
     return this.#words[this.#index(offset)]!;
+  }
+
+  /**
+   * A sequentially consistent read: for the one read in a protocol that must not be ordered
+   * before the thread's own earlier write (a store-then-load handshake, as in Dekker's).
+   */
+  loadAtomic(offset: number): number {
+    return Atomics.load(this.#words, this.#index(offset));
   }
 
   /** A data write (sequentially consistent, so it can commit a copy): clears its granule's tag. */
   store(offset: number, value: number): void {
     const i = this.#index(offset);
-    this.#memory.clearTags(i << 2, 4);
+    this.#memory.clearWordTag(i << 2);
     Atomics.store(this.#words, i, value | 0);
   }
 
   /** Returns the old value. */
   compareExchange(offset: number, expected: number, value: number): number {
     const i = this.#index(offset);
-    this.#memory.clearTags(i << 2, 4);
+    this.#memory.clearWordTag(i << 2);
     return Atomics.compareExchange(this.#words, i, expected | 0, value | 0);
   }
 
   /** Returns the old value. */
   add(offset: number, delta: number): number {
     const i = this.#index(offset);
-    this.#memory.clearTags(i << 2, 4);
+    this.#memory.clearWordTag(i << 2);
     return Atomics.add(this.#words, i, delta | 0);
   }
 }

@@ -1,7 +1,7 @@
 /** Argument checks and the timed retry loop shared by the client-side coport code (the CInvoke validator of §3.9). */
 import * as E from 'fp-ts/lib/Either.js';
 import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
-import { Rec } from './port-record.js';
+import { Rec, unwatchSeq, watchSeq } from './port-record.js';
 
 /**
  * A buffer argument: a live, unsealed capability with `perm` and room for `len` bytes from its
@@ -55,13 +55,24 @@ export async function retrying(
   attempt: () => E.Either<SysError, number>,
 ): Promise<E.Either<SysError, number>> {
   const due = deadline(thread.now(), timeoutMs);
-  for (;;) {
-    const seq = m.loadI32(rec, Rec.SEQ);
-    const r = attempt();
-    if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
-    const left = remaining(thread.now(), due);
-    if (left === 0) return E.left(sysError('ETIMEDOUT', op, `no progress within ${timeoutMs} ms`));
-    const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
-    if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', op, `wait ended: ${why}`));
+  let watching = false;
+  try {
+    for (;;) {
+      const seq = m.loadI32(rec, Rec.SEQ);
+      const r = attempt();
+      if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
+      if (!watching) {
+        // Counted from here on, a change wakes us (see publish): try once more, then sleep.
+        watchSeq(m, rec);
+        watching = true;
+        continue;
+      }
+      const left = remaining(thread.now(), due);
+      if (left === 0) return E.left(sysError('ETIMEDOUT', op, `no progress within ${timeoutMs} ms`));
+      const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
+      if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', op, `wait ended: ${why}`));
+    }
+  } finally {
+    if (watching) unwatchSeq(m, rec);
   }
 }

@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
-import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release } from './port-record.js';
+import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release, unwatchSeq, watchSeq } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 /** Non-blocking send: succeeds only if a receiver is waiting right now (else EAGAIN). */
@@ -98,9 +98,29 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
     return published;
   }
   w.store(Rec.RESULT, 0);
-  handOn(w, thread, mine.ready);
-  publish(w, thread);
-  // 2. Wait for a sender.
+  // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE always wakes us.
+  watchSeq(m, rec);
+  try {
+    handOn(w, thread, mine.ready);
+    publish(w, thread);
+    return await awaitSender(m, thread, port, slot, mine, due, timeoutMs);
+  } finally {
+    unwatchSeq(m, rec);
+  }
+}
+
+/** Step 2 of a receive: wait until a sender marks the buffer DONE (or close, timeout, death). */
+async function awaitSender(
+  m: CapMachine,
+  thread: CoThreadApi,
+  port: ResolvedPort,
+  slot: number,
+  mine: { readonly ready: number; readonly done: number; readonly busy: number },
+  due: number,
+  timeoutMs: number,
+): Promise<E.Either<SysError, number>> {
+  const rec = port.rec;
+  let w: WordWindow;
   for (;;) {
     w = m.words(rec);
     const seq = w.load(Rec.SEQ);

@@ -10,7 +10,7 @@ import type { PollRequestEntry } from '../protocol/entry.js';
 import { ALL_EVENTS, PollEvent, type CoportTypeName } from '../protocol/types.js';
 import { deadline, remaining } from './checks.js';
 import { pipeReady } from './copipe.js';
-import { Rec } from './port-record.js';
+import { Rec, unwatchSeq, watchSeq } from './port-record.js';
 import type { PortTable, ResolvedPort } from './port-table.js';
 
 export const MAX_POLL_ENTRIES = 1024;
@@ -57,18 +57,30 @@ export async function copoll(
     resolved.push({ ...r, events });
   }
   const due = deadline(thread.now(), timeoutMs);
-  for (;;) {
-    const words: Array<{ cap: Capability; offset: number; expected: number }> = [];
-    let ready = 0;
-    const revents = resolved.map(({ table, port, events }) => {
-      if (port === 'stale' || m.loadI32(port.rec, Rec.GEN) !== port.gen) return events & PollEvent.CLOSED;
-      words.push({ cap: port.rec, offset: Rec.SEQ, expected: m.loadI32(port.rec, Rec.SEQ) });
-      return currentEvents(m, table.type, port.rec) & events;
-    });
-    for (const r of revents) if (r !== 0) ready++;
-    const left = remaining(thread.now(), due);
-    if (ready > 0 || left === 0 || words.length === 0) return E.right(revents);
-    const why = await thread.futexWait(words, left);
-    if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'copoll', `wait ended: ${why}`));
+  // Records this poll counts itself a waiter on (see port-record's publish), once it must wait.
+  let watched: Capability[] | undefined;
+  try {
+    for (;;) {
+      const words: Array<{ cap: Capability; offset: number; expected: number }> = [];
+      let ready = 0;
+      const revents = resolved.map(({ table, port, events }) => {
+        if (port === 'stale' || m.loadI32(port.rec, Rec.GEN) !== port.gen) return events & PollEvent.CLOSED;
+        words.push({ cap: port.rec, offset: Rec.SEQ, expected: m.loadI32(port.rec, Rec.SEQ) });
+        return currentEvents(m, table.type, port.rec) & events;
+      });
+      for (const r of revents) if (r !== 0) ready++;
+      const left = remaining(thread.now(), due);
+      if (ready > 0 || left === 0 || words.length === 0) return E.right(revents);
+      if (watched === undefined) {
+        // Counted from here on, any change wakes us: look once more, then sleep.
+        watched = words.map((w) => w.cap);
+        for (const rec of watched) watchSeq(m, rec);
+        continue;
+      }
+      const why = await thread.futexWait(words, left);
+      if (why === 'closed' || why === 'deadlock') return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'copoll', `wait ended: ${why}`));
+    }
+  } finally {
+    for (const rec of watched ?? []) unwatchSeq(m, rec);
   }
 }

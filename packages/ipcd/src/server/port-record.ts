@@ -3,7 +3,8 @@
  * `info`, plus the buffer capability). Everything another thread may need lives here, not
  * in ipcd's JS heap, so client-side code reaches it through CInvoke alone.
  *
- * SEQ is the futex word: every state change bumps it and wakes its waiters, who re-check.
+ * SEQ is the futex word: a state change bumps it and wakes its waiters, who re-check — only
+ * when WAITERS counts some (see `publish`).
  * The helpers below take the record as a WordWindow (capmachine): the record capability is
  * checked once (the port table re-checks its liveness per operation), so an operation's dozen
  * word accesses skip the full capability check each.
@@ -38,16 +39,39 @@ export const Rec = {
   GEN: 36,
   /** COPIPE: senders currently waiting for a receiver. */
   SENDERS: 40,
+  /** Threads counted as waiting on SEQ (see `publish`); a publish with none writes nothing. */
+  WAITERS: 44,
   /** Capability: the COCHANNEL ring, or the COPIPE receiver's published buffer. */
   BUF: 48,
 } as const;
 
 export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
 
-/** Publish a change: bump SEQ (atomically: wakers on other threads rely on the order) and wake its waiters. */
+/**
+ * Publish a change: bump SEQ and wake its waiters, if any thread is counted in WAITERS.
+ *
+ * Why the count: a stream with nobody asleep would otherwise write SEQ (and look for sleepers)
+ * on every operation, from both ends, so the record's cache line moved between the producer's
+ * and the consumer's cores twice per message. It is a store-then-load handshake on both
+ * sides: the publisher has made its change with an atomic write before it reads WAITERS
+ * (atomically); a waiter adds itself to WAITERS (`watchSeq`) before it reads SEQ and checks
+ * the state again. Of the two, at least one sees the other's write: either the waiter's
+ * check finds the change, or the publisher finds the waiter and wakes it. The count only
+ * gates the wake-up, so a count left too high (a waiter that died) costs wake-ups, never one.
+ */
 export function publish(w: WordWindow, thread: CoThreadApi): void {
+  if (w.loadAtomic(Rec.WAITERS) === 0) return;
   w.add(Rec.SEQ, 1);
   thread.futexWake(w, Rec.SEQ);
+}
+
+/** Count the calling thread as a waiter on SEQ until `unwatchSeq` (see `publish`): then check again, then wait. */
+export function watchSeq(m: CapMachine, rec: Capability): void {
+  m.fetchAddI32(rec, Rec.WAITERS, 1);
+}
+
+export function unwatchSeq(m: CapMachine, rec: Capability): void {
+  m.fetchAddI32(rec, Rec.WAITERS, -1);
 }
 
 const NULL_CAP_BYTES = new Uint8Array(16);

@@ -85,7 +85,7 @@ export class PortTable {
     m.storeI32(rec, Rec.STATUS, Status.OPEN);
     m.storeI32(rec, Rec.CLOSED, 0);
     m.storeI32(rec, Rec.EVENTS, init.events);
-    for (const off of [Rec.LENGTH, Rec.START, Rec.END, Rec.RESULT, Rec.SENDERS]) m.storeI32(rec, off, 0);
+    for (const off of [Rec.LENGTH, Rec.START, Rec.END, Rec.RESULT, Rec.SENDERS, Rec.WAITERS]) m.storeI32(rec, off, 0);
     m.storeI32(rec, Rec.CAPACITY, init.capacity);
     m.storeI32(rec, Rec.GEN, claim.gen);
     if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
