@@ -94,8 +94,8 @@ interface ThreadRecord extends SwitcherThread {
    * per slot, in place (a registration is made per coport operation: no object per call), and
    * a bit per slot in use.
    */
-  robust?: number[] | undefined;
-  robustUsed?: number;
+  robust: number[] | undefined;
+  robustUsed: number;
 }
 
 interface ProcessRecord {
@@ -261,8 +261,10 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
   #rollBackRobust(rec: ThreadRecord): void {
     const regs: RobustRegistration[] = [];
     const r = rec.robust;
-    for (let slot = 0; r !== undefined && slot < ROBUST_SLOTS; slot++) {
-      if (((rec.robustUsed ?? 0) & (1 << slot)) !== 0) regs.push({ word: r[3 * slot]!, wake: r[3 * slot + 1]!, rollback: r[3 * slot + 2]! });
+    if (r !== undefined) {
+      for (let slot = 0; slot < ROBUST_SLOTS; slot++) {
+        if ((rec.robustUsed & (1 << slot)) !== 0) regs.push({ word: r[3 * slot]!, wake: r[3 * slot + 1]!, rollback: r[3 * slot + 2]! });
+      }
     }
     rec.robust = undefined;
     rec.robustUsed = 0;
@@ -535,7 +537,7 @@ export class CoThread implements CoThreadApi {
     const word = wordAt(this.#space.machine, at, offset);
     const wake = wordAt(this.#space.machine, at, wakeOffset);
     const slots = (rec.robust ??= new Array<number>(3 * ROBUST_SLOTS).fill(0));
-    const used = rec.robustUsed ?? 0;
+    const used = rec.robustUsed;
     for (let i = 0; i < ROBUST_SLOTS; i++) {
       if ((used & (1 << i)) === 0) {
         slots[3 * i] = word;
@@ -548,7 +550,7 @@ export class CoThread implements CoThreadApi {
     return -1;
   }
   robustLeave(slot: number): void {
-    if (slot >= 0 && slot < ROBUST_SLOTS) this.#rec.robustUsed = (this.#rec.robustUsed ?? 0) & ~(1 << slot);
+    if (slot >= 0 && slot < ROBUST_SLOTS) this.#rec.robustUsed &= ~(1 << slot);
   }
 
   /** Milliseconds on the address space's clock (for deadlines). */

@@ -215,7 +215,7 @@ export class CapMachine {
   compareExchangeI32(auth: Capability, offset: number, expected: number, value: number): number {
     const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
     if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
-    this.#memory.clearTags(addr, 4);
+    this.#memory.clearWordTag(addr);
     return Atomics.compareExchange(this.#memory.words, addr >>> 2, expected | 0, value | 0);
   }
 
@@ -244,7 +244,7 @@ export class CapMachine {
   fetchAddI32(auth: Capability, offset: number, delta: number): number {
     const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
     if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
-    this.#memory.clearTags(addr, 4);
+    this.#memory.clearWordTag(addr);
     return Atomics.add(this.#memory.words, addr >>> 2, delta | 0);
   }
 

@@ -56,9 +56,9 @@ export function rollBackInMemory(memory: TaggedMemory, regs: readonly RobustRegi
         if (owner !== 0) held.push(r);
         break;
       }
-      memory.clearTags(r.word, 4);
+      memory.clearWordTag(r.word);
       if (Atomics.compareExchange(W, i, v, r.rollback) !== v) continue;
-      memory.clearTags(r.wake, 4);
+      memory.clearWordTag(r.wake);
       Atomics.add(W, r.wake >>> 2, 1);
       wake(r.wake);
       break;

@@ -141,11 +141,6 @@ export class Scheduler {
     return this.#clock === 'virtual' ? this.#virtualNow : performance.now();
   }
 
-  /** Task switches so far (a diagnostic: how many parks a protocol costs). */
-  get switches(): number {
-    return this.#switches;
-  }
-
   get liveTasks(): number {
     let n = 0;
     for (const t of this.#tasks) if (t.state !== 'done') n++;
