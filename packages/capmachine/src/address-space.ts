@@ -414,6 +414,8 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
  * this object; the switcher checks every pair and SCB against it.
  */
 export class CoThread implements CoThreadApi {
+  /** Threads take turns at awaits here. */
+  readonly preemptible = false;
   readonly #space: AddressSpace;
   readonly #rec: ThreadRecord;
 
@@ -530,6 +532,11 @@ export class CoThread implements CoThreadApi {
   /** Wake every thread waiting on the word at cap+offset (needs LOAD on it). */
   futexWake(at: Capability | WordWindow, offset: number): number {
     return this.#space.futex.wake(wakeAddress(this.#space.machine, at, offset));
+  }
+
+  /** One thread runs at a time here: nobody can change the word while this one polls. */
+  spinWhile(_at: WordWindow, _offset: number, _seen: number): boolean {
+    return false;
   }
 
   robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {

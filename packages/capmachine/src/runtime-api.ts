@@ -66,6 +66,13 @@ export interface CoThreadApi {
   readonly tid: number;
   readonly name: string;
   readonly alive: boolean;
+  /**
+   * Whether other threads run between this thread's steps, and it can die between two of
+   * them (a terminated worker): true on the threads runtime. Inline, a thread runs alone until
+   * it awaits, so a word it takes and gives back within one synchronous stretch needs no
+   * robust registration there.
+   */
+  readonly preemptible: boolean;
   cosetup(what: number): E.Either<SysError, SwitcherPair>;
   coregister(name?: string): E.Either<SysError, Capability>;
   colookup(name: string): E.Either<SysError, Capability>;
@@ -95,6 +102,14 @@ export interface CoThreadApi {
    * sleeps, and only an atomic update is ordered before that check.
    */
   futexWake(at: Capability | WordWindow, offset: number): number;
+  /**
+   * Poll the word at `at`+offset, without sleeping, while it holds `seen`, for at most the
+   * runtime's spin budget: true once it differs. Only another thread running in parallel can
+   * change it meanwhile, so where none can (the inline runtime) this returns false at once.
+   * A waiter polls the data word itself before it counts itself on a futex (see ipcd's
+   * `publish`): a peer that streams then never pays for a wake-up.
+   */
+  spinWhile(at: WordWindow, offset: number, seen: number): boolean;
   /**
    * Register a robust word (see robust-word.ts) before the CAS that makes this thread its
    * owner: if the thread ends while the word at cap+offset still names it (`ownerOf`), the

@@ -79,6 +79,20 @@ export class WordWindow {
     return Atomics.compareExchange(this.#words, i, expected | 0, value | 0);
   }
 
+  /** Atomic bitwise OR; returns the old value. */
+  or(offset: number, bits: number): number {
+    const i = this.#index(offset);
+    this.#memory.clearWordTag(i << 2);
+    return Atomics.or(this.#words, i, bits | 0);
+  }
+
+  /** Atomic bitwise AND; returns the old value. */
+  and(offset: number, bits: number): number {
+    const i = this.#index(offset);
+    this.#memory.clearWordTag(i << 2);
+    return Atomics.and(this.#words, i, bits | 0);
+  }
+
   /** Returns the old value. */
   add(offset: number, delta: number): number {
     const i = this.#index(offset);

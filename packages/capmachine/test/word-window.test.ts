@@ -32,7 +32,7 @@ test('a window reaches exactly its capability: each word inside, none outside or
 
 testProp(
   'window accesses agree with the checked loads and stores word for word',
-  [fc.array(fc.record({ op: fc.constantFrom('store', 'add', 'cas'), word: fc.integer({ min: 0, max: 15 }), value: fc.integer() }), { maxLength: 40 })],
+  [fc.array(fc.record({ op: fc.constantFrom('store', 'add', 'cas', 'or', 'and'), word: fc.integer({ min: 0, max: 15 }), value: fc.integer() }), { maxLength: 40 })],
   (t, ops) => {
     const { machine, data } = setup();
     const rec = machine.restrict(data, 0x200n, 64n);
@@ -46,6 +46,12 @@ testProp(
       } else if (op === 'add') {
         t.is(w.add(off, value), model[word]!);
         model[word] = (model[word]! + value) | 0;
+      } else if (op === 'or') {
+        t.is(w.or(off, value), model[word]!);
+        model[word] = model[word]! | value;
+      } else if (op === 'and') {
+        t.is(w.and(off, value), model[word]!);
+        model[word] = model[word]! & value;
       } else {
         const expected = value % 2 === 0 ? model[word]! : value;
         t.is(w.compareExchange(off, expected, value), model[word]!);
@@ -70,6 +76,12 @@ test('a window write is a data write: it clears the tag of the granule it lands 
   t.true(machine.loadCap(rec, 16).tag);
   w.add(20, 1);
   t.false(machine.loadCap(rec, 16).tag);
+  machine.storeCap(rec, 48, data);
+  w.or(52, 0);
+  t.false(machine.loadCap(rec, 48).tag, 'an OR writes, even one that changes no bit');
+  machine.storeCap(rec, 48, data);
+  w.and(48, -1);
+  t.false(machine.loadCap(rec, 48).tag);
   machine.storeCap(rec, 32, data);
   t.is(w.load(32), machine.loadI32(rec, 32), 'a load reads the bytes and leaves the tag');
   t.true(machine.loadCap(rec, 32).tag);

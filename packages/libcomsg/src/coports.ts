@@ -37,12 +37,51 @@ export interface WaitOptions {
   readonly timeoutMs?: number;
 }
 
-const ENTRY_KEYS = Object.fromEntries(COPORT_TYPES.map((t) => [t, `coport-entry:${t}`])) as Record<CoportTypeName, string>;
-const entryKey = (type: CoportTypeName): string => ENTRY_KEYS[type];
+type FoundEntry = { readonly type: CoportTypeName; readonly entry: Capability; readonly port: Capability };
+
+/**
+ * The coport entries a session has linked, by type, and the last handle looked up: a stream
+ * sends through one handle, so its lookups are one identity check.
+ */
+class CoportEntries {
+  readonly #byType = new Map<CoportTypeName, Capability>();
+  #lastPort: Capability | undefined;
+  #lastFound: FoundEntry | undefined;
+
+  get(type: CoportTypeName): Capability | undefined {
+    return this.#byType.get(type);
+  }
+
+  set(type: CoportTypeName, entry: Capability): void {
+    this.#byType.set(type, entry);
+    this.#lastPort = undefined;
+    this.#lastFound = undefined;
+  }
+
+  /** A sealed handle's type and entry, recognised by its otype (entries share their type's otype). */
+  find(port: unknown): FoundEntry | undefined {
+    if (port === this.#lastPort) return this.#lastFound;
+    if (!Capability.is(port) || !port.tag || !port.sealed) return undefined;
+    for (const [type, entry] of this.#byType) {
+      if (entry.otype !== port.otype) continue;
+      this.#lastPort = port;
+      this.#lastFound = { type, entry, port };
+      return this.#lastFound;
+    }
+    return undefined;
+  }
+}
+
+const ENTRIES = Symbol('libcomsg: coport entries');
+
+function entriesOf(k: UkernThread): CoportEntries {
+  const state = k.session.libraryState;
+  return (state[ENTRIES] as CoportEntries | undefined) ?? (state[ENTRIES] = new CoportEntries());
+}
 
 /** The entry for a type, fetched from ipcd once per session. */
 async function entryOfType(k: UkernThread, type: CoportTypeName): Promise<E.Either<ComsgError, Capability>> {
-  const cached = k.session.cache.get(entryKey(type));
+  const cached = entriesOf(k).get(type);
   if (cached !== undefined) return E.right(cached);
   const r = await k.call(coportEntry, { type });
   if (E.isLeft(r)) return r;
@@ -55,43 +94,35 @@ async function entryOfType(k: UkernThread, type: CoportTypeName): Promise<E.Eith
  * the first CInvoke: a no-op inline, a module import on a threads worker) and cache it.
  */
 async function rememberEntry(k: UkernThread, type: CoportTypeName, entry: Capability): Promise<E.Either<ComsgError, void>> {
-  if (k.session.cache.get(entryKey(type)) === entry) return E.right(undefined);
+  if (entriesOf(k).get(type) === entry) return E.right(undefined);
   const linked = await k.session.ctx.linkCode(entry);
   if (E.isLeft(linked)) return linked;
-  k.session.cache.set(entryKey(type), entry);
+  entriesOf(k).set(type, entry);
   return E.right(undefined);
 }
 
 /** A port's type and entry, recognised by its otype (entries share their type's otype). */
-async function entryOf(k: UkernThread, port: unknown, op: string): Promise<E.Either<ComsgError, { type: CoportTypeName; entry: Capability; port: Capability }>> {
+async function entryOf(k: UkernThread, port: unknown, op: string): Promise<E.Either<ComsgError, FoundEntry>> {
   if (!Capability.is(port) || !port.tag || !port.sealed) return E.left(sysError('EINVAL', op, 'not a coport handle'));
-  const known = cachedEntryOf(k, port);
+  const known = entriesOf(k).find(port);
   if (known !== undefined) return E.right(known);
   for (const type of COPORT_TYPES) {
-    if (k.session.cache.has(entryKey(type))) continue;
+    if (entriesOf(k).get(type) !== undefined) continue;
     const r = await entryOfType(k, type);
     if (E.isLeft(r)) return r;
   }
-  const found = cachedEntryOf(k, port);
+  const found = entriesOf(k).find(port);
   return found === undefined ? E.left(sysError('EINVAL', op, 'not a coport handle')) : E.right(found);
 }
 
 /** The common case without a promise: a handle of a type this session already knows. */
-function knownEntryOf(k: UkernThread, port: unknown): E.Either<never, { type: CoportTypeName; entry: Capability; port: Capability }> | undefined {
+function knownEntryOf(k: UkernThread, port: unknown): E.Either<never, FoundEntry> | undefined {
   const known = knownEntry(k, port);
   return known === undefined ? undefined : E.right(known);
 }
 
-function knownEntry(k: UkernThread, port: unknown): { type: CoportTypeName; entry: Capability; port: Capability } | undefined {
-  return Capability.is(port) && port.tag && port.sealed ? cachedEntryOf(k, port) : undefined;
-}
-
-function cachedEntryOf(k: UkernThread, port: Capability): { type: CoportTypeName; entry: Capability; port: Capability } | undefined {
-  for (const type of COPORT_TYPES) {
-    const entry = k.session.cache.get(entryKey(type));
-    if (entry !== undefined && entry.otype === port.otype) return { type, entry, port };
-  }
-  return undefined;
+function knownEntry(k: UkernThread, port: unknown): FoundEntry | undefined {
+  return entriesOf(k).find(port);
 }
 
 /** CInvoke the entry; a fault means the handle does not belong to it. */

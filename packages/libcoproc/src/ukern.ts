@@ -26,8 +26,11 @@ export class Ukern {
   readonly #boot: { COINSERT: Capability; COSELECT: Capability; CODISCOVER: Capability };
   /** Coservice handles found per op name (process-wide cache). */
   readonly #services = new Map<string, Capability>();
-  /** Capabilities libraries cache per session (e.g. coport entries), by a key of their choice. */
-  readonly cache = new Map<string, Capability>();
+  /**
+   * What libraries keep per session (libcomsg: the coport entries it has linked), each under
+   * a symbol of its own. A plain object, so a library's hot path reads its state as a property.
+   */
+  readonly libraryState: { [library: symbol]: unknown } = {};
   readonly #threads = new WeakMap<CoThreadApi, UkernThread>();
 
   /** @internal use coprocInit */

@@ -135,6 +135,11 @@ export class ThreadSwitcher {
     return this.#waiter.stats;
   }
 
+  /** One word's spinning half (see CoThreadApi.spinWhile): true when it left `seen` within the budget. */
+  spinWord(index: number, seen: number): boolean {
+    return this.#waiter.spin(this.#w, index, seen) !== undefined;
+  }
+
   /** futexWait's spinning half: true when one of the words left its expected value within the budget. */
   spinWords(indices: readonly number[], expected: readonly number[]): boolean {
     return this.#waiter.spinAny(this.#w, indices, expected);

@@ -179,6 +179,8 @@ export class WorkerHost {
 }
 
 export class ThreadCoThread implements CoThreadApi {
+  /** Each worker runs in parallel with the others, and may be terminated at any point. */
+  readonly preemptible = true;
   readonly #host: WorkerHost;
   readonly #sw: ThreadSwitcher;
   readonly #tid: number;
@@ -291,6 +293,9 @@ export class ThreadCoThread implements CoThreadApi {
   }
   futexWake(at: Capability | WordWindow, offset: number): number {
     return this.#host.sleepers.wake(this.#host.booted.memory.words, wakeAddress(this.#host.booted.machine, at, offset) >>> 2);
+  }
+  spinWhile(at: WordWindow, offset: number, seen: number): boolean {
+    return this.#sw.spinWord(at.address(offset) >>> 2, seen);
   }
   robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {
     const m = this.#host.booted.machine;

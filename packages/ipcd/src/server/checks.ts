@@ -1,6 +1,6 @@
 /** Argument checks and the timed retry loop shared by the client-side coport code (the CInvoke validator of §3.9). */
 import * as E from 'fp-ts/lib/Either.js';
-import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type CoThreadApi, type SysError } from '@comsg/capmachine';
+import { Capability, Perm, isCapabilityFault, sysError, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { Rec, unwatchSeq, watchSeq } from './port-record.js';
 
 /**
@@ -45,6 +45,11 @@ export function remaining(now: number, due: number): number | undefined {
  * Retry a non-blocking operation until it stops saying "try again", the timeout passes
  * (ETIMEDOUT) or the thread is interrupted. The SEQ snapshot is taken before each attempt,
  * so a change between the attempt and the wait is never missed.
+ *
+ * `progress` names the word the peer's next step changes (a channel's END for a receiver,
+ * START for a sender): where another thread runs in parallel, that word is polled for the
+ * runtime's spin budget before this thread counts itself a waiter, so a peer streaming
+ * along is never asked for a wake-up (see port-record's publish).
  */
 export async function retrying(
   m: CapMachine,
@@ -53,14 +58,21 @@ export async function retrying(
   op: string,
   timeoutMs: number,
   attempt: () => E.Either<SysError, number>,
+  progress?: { readonly words: WordWindow; readonly offset: number },
 ): Promise<E.Either<SysError, number>> {
   const due = deadline(thread.now(), timeoutMs);
   let watching = false;
+  let polled = progress === undefined;
   try {
     for (;;) {
       const seq = m.loadI32(rec, Rec.SEQ);
+      const seen = polled ? 0 : progress!.words.loadAtomic(progress!.offset);
       const r = attempt();
       if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
+      if (!polled) {
+        polled = true;
+        if (timeoutMs !== 0 && thread.spinWhile(progress!.words, progress!.offset, seen)) continue;
+      }
       if (!watching) {
         // Counted from here on, a change wakes us (see publish): try once more, then sleep.
         watchSeq(m, rec);

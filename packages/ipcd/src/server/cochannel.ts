@@ -3,12 +3,19 @@
  * inside CInvoke (spec §3.5). Sends are all-or-nothing (EWOULDBLOCK when they do not fit);
  * a receive takes what is there up to the requested length — never stale bytes (fixes §8.15).
  * After close, senders get EPIPE and receivers drain what is left, then get EPIPE.
+ *
+ * Senders and receivers have a lock each (SEND_LOCK, STATUS), so the two ends never wait
+ * for one another: only a sender moves END and only a receiver moves START, each committing
+ * with one store, and each side keeps its last reading of the other's counter on its own
+ * line (SEND_START, RECV_END), re-reading the real one only when the ring looks full or
+ * empty. A stream's producer and consumer then share one cache line per message (END's),
+ * as a plain SPSC ring does.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight, PollEvent } from '../protocol/types.js';
 import { checkBuffer, faulted } from './checks.js';
-import { NOT_TAKEN, Rec, Status, acquire, publish, release, updateEvents } from './port-record.js';
+import { NOT_TAKEN, Rec, Status, acquireBrief, dropEvent, publish, raiseEvent, release } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
@@ -16,20 +23,27 @@ export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
   if (bad !== undefined) return E.left(bad);
   const w = port.words;
-  if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
   const cap = w.load(Rec.CAPACITY);
   if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
-  if (channelHeld(w) + len > cap) return refused(w, thread, PollEvent.WERR, sysError('EWOULDBLOCK', 'cosend', 'channel full'));
-  const slot = acquire(w, thread, Status.OPEN);
-  if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'cosend', 'channel busy'));
+  const slot = acquireBrief(w, thread, Rec.SEND_LOCK);
+  // A reclaimed port keeps its locks taken for good: that is EPIPE, not a busy channel.
+  if (slot === NOT_TAKEN) return w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0 ? E.left(sysError('EPIPE', 'cosend', 'coport is closed')) : E.left(sysError('EAGAIN', 'cosend', 'channel busy'));
   let r: E.Either<SysError, number>;
   try {
-    r = ringWrite(m, w, port.table.ring(port), buf, len, cap);
+    // Under the lock: a close or a reclaim seen before this point stops the send.
+    r = w.load(Rec.GEN) !== port.gen || w.loadAtomic(Rec.CLOSED) !== 0 ? E.left(sysError('EPIPE', 'cosend', 'coport is closed')) : ringWrite(m, w, port, buf, len, cap);
   } catch (e) {
     r = faulted('cosend', e);
+  } finally {
+    release(w, thread, slot, Status.OPEN, Rec.SEND_LOCK);
   }
-  release(w, thread, slot, Status.OPEN);
-  if (E.isRight(r)) publish(w, thread);
+  if (E.isLeft(r) && r.left._tag === 'EWOULDBLOCK') {
+    refused(w, thread, PollEvent.WERR);
+  } else {
+    if (E.isRight(r)) dropEvent(w, PollEvent.WERR);
+    // Failures publish too: a receiver draining a closed port waits out a send under way.
+    publish(w, thread);
+  }
   return r;
 }
 
@@ -38,74 +52,121 @@ export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
   if (bad !== undefined) return E.left(bad);
   const w = port.words;
-  if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone'));
-  // Empty and open: refuse without taking the lock a sender may want.
-  if (channelHeld(w) === 0 && w.load(Rec.CLOSED) === 0) return refused(w, thread, PollEvent.RERR, sysError('EAGAIN', 'corecv', 'channel empty'));
-  const slot = acquire(w, thread, Status.OPEN);
-  if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
+  const slot = acquireBrief(w, thread, Rec.STATUS);
+  if (slot === NOT_TAKEN) return w.load(Rec.GEN) !== port.gen ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone')) : E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
   let r: E.Either<SysError, number>;
   try {
-    r = ringRead(m, w, port.table.ring(port), buf, len);
+    r = w.load(Rec.GEN) !== port.gen ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone')) : ringRead(m, w, port, buf, len);
   } catch (e) {
     r = faulted('corecv', e);
+  } finally {
+    release(w, thread, slot, Status.OPEN);
   }
-  release(w, thread, slot, Status.OPEN);
-  if (E.isRight(r)) publish(w, thread);
-  else if (r.left._tag === 'EAGAIN') return refused(w, thread, PollEvent.RERR, r.left);
+  if (E.isRight(r)) {
+    dropEvent(w, PollEvent.RERR);
+    publish(w, thread);
+  } else if (r.left._tag === 'EAGAIN') {
+    refused(w, thread, PollEvent.RERR);
+  }
   return r;
 }
 
 /** Bytes in the ring: END − START, counted modulo twice the capacity. */
 export function channelHeld(w: WordWindow): number {
-  const wrap = 2 * w.load(Rec.CAPACITY);
-  return (w.load(Rec.END) - w.load(Rec.START) + wrap) % Math.max(wrap, 1);
+  return distance(w.loadAtomic(Rec.START), w.loadAtomic(Rec.END), 2 * w.load(Rec.CAPACITY));
+}
+
+/** Poll events a channel has now: IN and OUT from its counters, WERR/RERR as last raised. */
+export function channelEvents(w: WordWindow): number {
+  const closed = w.loadAtomic(Rec.CLOSED) !== 0;
+  const held = channelHeld(w);
+  const sticky = w.load(Rec.EVENTS) & (PollEvent.WERR | PollEvent.RERR);
+  return sticky | (held > 0 ? PollEvent.IN : 0) | (!closed && held < w.load(Rec.CAPACITY) ? PollEvent.OUT : 0) | (closed ? PollEvent.CLOSED : 0);
 }
 
 /**
- * Copy into the ring under the port lock (all or nothing). The END store commits; events
- * change around it so that a writer dying mid-way leaves at worst a spurious IN or OUT
- * (a poller re-checks), never a missing one.
+ * What is wrong with a channel's record at rest (no operation under way): locks held,
+ * counters out of range, or an end's reading of the other's counter ahead of it.
  */
-function ringWrite(m: CapMachine, w: WordWindow, ring: Capability, buf: Capability, len: number, cap: number): E.Either<SysError, number> {
-  const start = w.load(Rec.START);
+export function channelProblems(w: WordWindow): string[] {
+  const problems: string[] = [];
+  if (w.load(Rec.STATUS) !== Status.OPEN || w.load(Rec.SEND_LOCK) !== Status.OPEN) problems.push('lock held at rest');
+  const cap = w.load(Rec.CAPACITY);
+  const wrap = Math.max(2 * cap, 1);
+  const [start, end] = [w.load(Rec.START), w.load(Rec.END)];
+  for (const off of [Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START]) if (w.load(off) < 0 || w.load(off) >= wrap) problems.push('ring count out of range');
+  const held = distance(start, end, wrap);
+  if (held > cap) problems.push(`length ${held} outside [0, ${cap}]`);
+  if (distance(start, w.load(Rec.RECV_END), wrap) > held) problems.push("receivers' reading of END is ahead of END");
+  const sendersHeld = distance(w.load(Rec.SEND_START), end, wrap);
+  if (sendersHeld < held || sendersHeld > cap) problems.push("senders' reading of START is ahead of START");
+  return problems;
+}
+
+/** `to − from` for counters kept modulo `wrap` (twice the capacity), without a division. */
+function distance(from: number, to: number, wrap: number): number {
+  const d = to - from;
+  return d < 0 ? d + wrap : d;
+}
+
+/**
+ * Copy into the ring, under the send lock (all or nothing). START is re-read only when the
+ * senders' last reading of it leaves too little room; the END store commits.
+ */
+function ringWrite(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capability, len: number, cap: number): E.Either<SysError, number> {
+  const wrap = 2 * cap;
   const end = w.load(Rec.END);
-  const held = (end - start + 2 * cap) % (2 * cap);
-  if (held + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
-  const at = end % cap;
+  let start = w.load(Rec.SEND_START);
+  if (distance(start, end, wrap) + len > cap) {
+    start = w.loadAtomic(Rec.START);
+    w.store(Rec.SEND_START, start);
+    if (distance(start, end, wrap) + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+  }
+  const ring = port.table.ring(port);
+  const at = end >= cap ? end - cap : end;
   const first = Math.min(len, cap - at);
   m.copy(ring, at, buf, 0, first, true);
   if (first < len) m.copy(ring, 0, buf, first, len - first, true);
-  updateEvents(w, PollEvent.IN, 0);
-  w.store(Rec.END, (end + len) % (2 * cap));
-  updateEvents(w, 0, (held + len === cap ? PollEvent.OUT : 0) | PollEvent.WERR);
+  const next = end + len;
+  w.store(Rec.END, next >= wrap ? next - wrap : next);
   return E.right(len);
 }
 
-/** Copy out of the ring under the port lock: what is there, up to `len`. The START store commits. */
-function ringRead(m: CapMachine, w: WordWindow, ring: Capability, buf: Capability, len: number): E.Either<SysError, number> {
+/**
+ * Copy out of the ring, under the receive lock: what is there, up to `len`. END is re-read
+ * only when the receivers' last reading of it shows fewer than `len` bytes; the START store
+ * commits.
+ */
+function ringRead(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   const cap = w.load(Rec.CAPACITY);
+  const wrap = 2 * cap;
   const start = w.load(Rec.START);
-  const held = (w.load(Rec.END) - start + 2 * cap) % (2 * cap);
-  if (held === 0) {
-    return w.load(Rec.CLOSED) !== 0 ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and drained')) : E.left(sysError('EAGAIN', 'corecv', 'channel empty'));
+  let end = w.load(Rec.RECV_END);
+  if (distance(start, end, wrap) < len) {
+    end = w.loadAtomic(Rec.END);
+    w.store(Rec.RECV_END, end);
   }
-  const n = Math.min(len, held);
-  const at = start % cap;
+  if (end === start) {
+    // Closed is read before END, and only when no send is under way: every send committed
+    // before the close is then in END, and none can commit after it (a sender checks CLOSED
+    // under its lock). A send under way answers EAGAIN: its publish wakes the waiter.
+    const closed = w.loadAtomic(Rec.CLOSED) !== 0 && w.loadAtomic(Rec.SEND_LOCK) === Status.OPEN;
+    end = w.loadAtomic(Rec.END);
+    if (end !== start) w.store(Rec.RECV_END, end);
+    else return closed ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and drained')) : E.left(sysError('EAGAIN', 'corecv', 'channel empty'));
+  }
+  const n = Math.min(len, distance(start, end, wrap));
+  const ring = port.table.ring(port);
+  const at = start >= cap ? start - cap : start;
   const first = Math.min(n, cap - at);
   m.copy(buf, 0, ring, at, first, true);
   if (first < n) m.copy(buf, first, ring, 0, n - first, true);
-  const closed = w.load(Rec.CLOSED) !== 0;
-  updateEvents(w, closed ? 0 : PollEvent.OUT, 0);
-  w.store(Rec.START, (start + n) % (2 * cap));
-  updateEvents(w, 0, (held - n === 0 ? PollEvent.IN : 0) | PollEvent.RERR);
+  const next = start + n;
+  w.store(Rec.START, next >= wrap ? next - wrap : next);
   return E.right(n);
 }
 
 /** A refused operation raises its error event (WERR/RERR) for pollers, once. */
-function refused(w: WordWindow, thread: CoThreadApi, event: number, error: SysError): E.Either<SysError, never> {
-  if ((w.load(Rec.EVENTS) & event) === 0) {
-    updateEvents(w, event, 0);
-    publish(w, thread);
-  }
-  return E.left(error);
+function refused(w: WordWindow, thread: CoThreadApi, event: number): void {
+  if (raiseEvent(w, event)) publish(w, thread);
 }

@@ -9,6 +9,7 @@ import { Capability, sysError, type CapMachine, type CoThreadApi, type SysError 
 import type { PollRequestEntry } from '../protocol/entry.js';
 import { ALL_EVENTS, PollEvent, type CoportTypeName } from '../protocol/types.js';
 import { deadline, remaining } from './checks.js';
+import { channelEvents } from './cochannel.js';
 import { pipeReady } from './copipe.js';
 import { Rec, unwatchSeq, watchSeq } from './port-record.js';
 import type { PortTable, ResolvedPort } from './port-table.js';
@@ -16,7 +17,9 @@ import type { PortTable, ResolvedPort } from './port-table.js';
 export const MAX_POLL_ENTRIES = 1024;
 
 /** Current event bits of a port, from its shared record. */
-export function currentEvents(m: CapMachine, type: CoportTypeName, rec: Capability): number {
+export function currentEvents(m: CapMachine, type: CoportTypeName, port: ResolvedPort): number {
+  if (type === 'COCHANNEL') return channelEvents(port.words);
+  const rec = port.rec;
   const closed = m.loadI32(rec, Rec.CLOSED) !== 0 ? PollEvent.CLOSED : 0;
   if (type !== 'COPIPE') return m.loadI32(rec, Rec.EVENTS) | closed;
   const ready = pipeReady(m, rec) && closed === 0 ? PollEvent.OUT : 0;
@@ -66,7 +69,7 @@ export async function copoll(
       const revents = resolved.map(({ table, port, events }) => {
         if (port === 'stale' || m.loadI32(port.rec, Rec.GEN) !== port.gen) return events & PollEvent.CLOSED;
         words.push({ cap: port.rec, offset: Rec.SEQ, expected: m.loadI32(port.rec, Rec.SEQ) });
-        return currentEvents(m, table.type, port.rec) & events;
+        return currentEvents(m, table.type, port) & events;
       });
       for (const r of revents) if (r !== 0) ready++;
       const left = remaining(thread.now(), due);

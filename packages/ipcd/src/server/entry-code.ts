@@ -82,11 +82,11 @@ function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): 
             ? E.left(sysError('EAGAIN', 'corecv', 'a COPIPE receive waits for a sender: use a waiting receive'))
             : eopnotsupp('recv');
       case 'sendWait':
-        if (table.type === 'COCHANNEL') return retrying(m, req.thread, port.rec, 'cosend', timeout(req.timeoutMs), () => channelSend(m, req.thread, port, req.buf, req.len));
+        if (table.type === 'COCHANNEL') return retrying(m, req.thread, port.rec, 'cosend', timeout(req.timeoutMs), () => channelSend(m, req.thread, port, req.buf, req.len), { words: port.words, offset: Rec.START });
         if (table.type === 'COPIPE') return pipeSendWait(m, req.thread, port, req.buf, req.len, timeout(req.timeoutMs));
         return Promise.resolve(eopnotsupp('sendWait'));
       case 'recvWait':
-        if (table.type === 'COCHANNEL') return retrying(m, req.thread, port.rec, 'corecv', timeout(req.timeoutMs), () => channelRecv(m, req.thread, port, req.buf, req.len));
+        if (table.type === 'COCHANNEL') return retrying(m, req.thread, port.rec, 'corecv', timeout(req.timeoutMs), () => channelRecv(m, req.thread, port, req.buf, req.len), { words: port.words, offset: Rec.END });
         if (table.type === 'COPIPE') return pipeRecvWait(m, req.thread, port, req.buf, req.len, timeout(req.timeoutMs));
         return Promise.resolve(eopnotsupp('recvWait'));
       case 'poll':
@@ -103,7 +103,7 @@ function entryCode(m: CapMachine, table: PortTable, all: readonly PortTable[]): 
           type: table.type,
           rights: port.rights & ALL_RIGHTS,
           closed: m.loadI32(port.rec, Rec.CLOSED) !== 0,
-          events: currentEvents(m, table.type, port.rec),
+          events: currentEvents(m, table.type, port),
           length: table.type === 'COCHANNEL' ? channelHeld(port.words) : port.words.load(Rec.LENGTH),
           capacity: m.loadI32(port.rec, Rec.CAPACITY),
         };

@@ -12,8 +12,8 @@ import { Arena } from './arena.js';
 import { ExitWatch } from './exit-watch.js';
 import { CarrierState } from './carrier.js';
 import { ENTRY_PARAMS_BYTES, coportEntries, entryCodeModule, portTables, writeEntryParams } from './entry-code.js';
-import { NOT_TAKEN, Rec, Status, acquire, publish, updateEvents } from './port-record.js';
-import { channelHeld } from './cochannel.js';
+import { NOT_TAKEN, RECORD_ALIGN, Rec, Status, acquire, publish, updateEvents } from './port-record.js';
+import { channelHeld, channelProblems } from './cochannel.js';
 import { PortTable, type PortSlot } from './port-table.js';
 
 export interface IpcdKeys {
@@ -59,7 +59,7 @@ export class Ipcd {
     // COCHANNEL counts bytes modulo twice the capacity in a 32-bit word.
     if (!(lim.maxChannelBytes >= 1 && lim.maxChannelBytes <= 2 ** 29)) return E.left(sysError('EINVAL', 'ipcd', 'maxChannelBytes must be 1..2^29'));
     const m = ctx.machine;
-    const records = ctx.malloc(PortTable.recordBytes(lim.portsPerType) * COPORT_TYPES.length);
+    const records = alignedRegion(ctx, PortTable.recordBytes(lim.portsPerType) * COPORT_TYPES.length, RECORD_ALIGN);
     if (E.isLeft(records)) return records;
     const arenaCap = ctx.malloc(lim.arenaBytes);
     if (E.isLeft(arenaCap)) return arenaCap;
@@ -96,8 +96,8 @@ export class Ipcd {
     const w = this.machine.words(port.rec);
     port.closed = true;
     w.store(Rec.CLOSED, 1);
-    updateEvents(w, PollEvent.CLOSED, PollEvent.OUT);
     if (table.type === 'COCARRIER') {
+      updateEvents(w, PollEvent.CLOSED, PollEvent.OUT);
       this.carrier.freeOutstanding(port);
       this.carrier.sync(thread, port, PollEvent.CLOSED);
     } else {
@@ -120,12 +120,24 @@ export class Ipcd {
         ok = this.carrier.releasable(port);
         if (ok) this.carrier.freeAll(port);
       } else {
-        // Taken for good (the slot's next port re-initialises the record): no registration kept.
+        // Taken for good (the slot's next port re-initialises the record): no registration
+        // kept. A channel has two locks: senders' first, then receivers'.
         const w = m.words(port.rec);
         const drained = table.type === 'COPIPE' || channelHeld(w) === 0;
-        const slot = drained ? acquire(w, thread, Status.OPEN) : NOT_TAKEN;
-        thread.robustLeave(slot);
-        ok = slot !== NOT_TAKEN;
+        let taken = drained;
+        if (taken && table.type === 'COCHANNEL') {
+          const send = acquire(w, thread, Status.OPEN, Rec.SEND_LOCK);
+          thread.robustLeave(send);
+          taken = send !== NOT_TAKEN;
+        }
+        if (taken) {
+          const slot = acquire(w, thread, Status.OPEN);
+          thread.robustLeave(slot);
+          taken = slot !== NOT_TAKEN;
+          // The channel stays as it was if its receivers' lock is busy: give the senders' back.
+          if (!taken && table.type === 'COCHANNEL') w.store(Rec.SEND_LOCK, Status.OPEN);
+        }
+        ok = taken;
       }
       if (!ok) continue;
       table.free(port);
@@ -148,12 +160,8 @@ export class Ipcd {
         const at = `${table.type}[${port.slot}]`;
         if (m.loadI32(port.rec, Rec.GEN) !== port.gen) problems.push(`${at}: record generation differs from the table's`);
         if ((m.loadI32(port.rec, Rec.CLOSED) !== 0) !== port.closed) problems.push(`${at}: closed flag differs from the table's`);
-        if (m.loadI32(port.rec, Rec.STATUS) !== Status.OPEN && table.type === 'COCHANNEL') problems.push(`${at}: lock held at rest`);
-        const cap = m.loadI32(port.rec, Rec.CAPACITY);
         if (table.type === 'COCHANNEL') {
-          const len = channelHeld(m.words(port.rec));
-          if (len < 0 || len > cap) problems.push(`${at}: length ${len} outside [0, ${cap}]`);
-          for (const off of [Rec.START, Rec.END]) if (m.loadI32(port.rec, off) < 0 || m.loadI32(port.rec, off) >= Math.max(2 * cap, 1)) problems.push(`${at}: ring count out of range`);
+          for (const p of channelProblems(m.words(port.rec))) problems.push(`${at}: ${p}`);
           if (port.ring === undefined) problems.push(`${at}: channel without a ring`);
         }
         if (table.type === 'COCARRIER') {
@@ -215,3 +223,10 @@ export class Ipcd {
   }
 }
 
+/** A region of `bytes` starting on an `align`-byte boundary (allocations are only granule-aligned). */
+function alignedRegion(ctx: CoProcessApi, bytes: number, align: number): E.Either<SysError, Capability> {
+  const region = ctx.malloc(bytes + align);
+  if (E.isLeft(region)) return region;
+  const skip = (align - (region.right.addressNumber % align)) % align;
+  return E.right(ctx.machine.restrict(region.right, BigInt(skip), BigInt(bytes)));
+}

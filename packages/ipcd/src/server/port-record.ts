@@ -1,7 +1,13 @@
 /**
- * A coport's shared state: one 64-byte record in ipcd's memory per port slot (spec §3.1's
- * `info`, plus the buffer capability). Everything another thread may need lives here, not
- * in ipcd's JS heap, so client-side code reaches it through CInvoke alone.
+ * A coport's shared state: one record in ipcd's memory per port slot (spec §3.1's `info`,
+ * plus the buffer capability). Everything another thread may need lives here, not in ipcd's
+ * JS heap, so client-side code reaches it through CInvoke alone.
+ *
+ * Three 64-byte lines, so that on the threads runtime a COCHANNEL's producer and consumer do
+ * not write the same cache line: the first holds what both read and rarely change (generation,
+ * closed flag, capacity, ring, futex word), the second the receive side's words, the third the
+ * send side's. (node-ipc-anchors §5: a ring whose two ends share a line runs several times
+ * slower.) The port table starts records on a 64-byte boundary.
  *
  * SEQ is the futex word: a state change bumps it and wakes its waiters, who re-check — only
  * when WAITERS counts some (see `publish`).
@@ -11,38 +17,55 @@
  */
 import { ownedBy, stateOf, type Capability, type CapMachine, type CoThreadApi, type WordWindow } from '@comsg/capmachine';
 
-export const RECORD_BYTES = 64;
+export const RECORD_BYTES = 192;
+export const RECORD_ALIGN = 64;
 export const Rec = {
-  /**
-   * Exchange state, a robust word (capmachine's robust-word): the state — OPEN, BUSY (a
-   * thread holds the port for one copy), READY/DONE (COPIPE) — and the thread it belongs to.
-   */
-  STATUS: 0,
+  // ── shared line: read by everyone, written rarely ──
+  /** Generation of the port occupying this slot; a handle with another one is stale. */
+  GEN: 0,
   /** 1 once closed. */
   CLOSED: 4,
-  /** PollEvent bits (COCHANNEL, COCARRIER). */
-  EVENTS: 8,
-  /** Messages queued (COCARRIER); unused by COCHANNEL, whose length is END − START. */
-  LENGTH: 12,
+  /** COCHANNEL: ring bytes; COCARRIER: queue depth. */
+  CAPACITY: 8,
   /**
-   * COCHANNEL: bytes ever read and written, modulo twice the capacity (a byte's place in the
-   * ring is its count modulo the capacity). Each operation commits with one store — a reader
-   * moves START, a writer END — so a thread that dies mid-operation leaves the ring as it was.
+   * Sticky PollEvent bits. COCHANNEL keeps only WERR/RERR here (IN and OUT follow from START
+   * and END); COCARRIER keeps all of its events.
    */
-  START: 16,
-  END: 20,
-  SEQ: 24,
-  CAPACITY: 28,
+  EVENTS: 12,
+  SEQ: 16,
+  /** Threads counted as waiting on SEQ (see `publish`); a publish with none writes nothing. */
+  WAITERS: 20,
+  /** COCARRIER: messages queued. */
+  LENGTH: 24,
+  /** COPIPE: senders currently waiting for a receiver. */
+  SENDERS: 28,
   /** COPIPE: bytes the sender wrote, or −errno. */
   RESULT: 32,
-  /** Generation of the port occupying this slot; a handle with another one is stale. */
-  GEN: 36,
-  /** COPIPE: senders currently waiting for a receiver. */
-  SENDERS: 40,
-  /** Threads counted as waiting on SEQ (see `publish`); a publish with none writes nothing. */
-  WAITERS: 44,
   /** Capability: the COCHANNEL ring, or the COPIPE receiver's published buffer. */
   BUF: 48,
+
+  // ── receive line ──
+  /**
+   * A robust word (capmachine's robust-word) holding a state — OPEN, BUSY (a thread holds it
+   * for one copy), READY/DONE (COPIPE) — and the thread it belongs to. COCHANNEL: the
+   * receivers' lock. COPIPE: the exchange state.
+   */
+  STATUS: 64,
+  /**
+   * COCHANNEL: bytes ever read, modulo twice the capacity (a byte's place in the ring is its
+   * count modulo the capacity). Moved by a receiver, with one store that commits its read.
+   */
+  START: 68,
+  /** COCHANNEL: END as receivers last read it (never ahead of END), so they re-read END only when it looks empty. */
+  RECV_END: 72,
+
+  // ── send line ──
+  /** COCHANNEL: the senders' lock (a robust word, OPEN or BUSY). */
+  SEND_LOCK: 128,
+  /** COCHANNEL: bytes ever written, modulo twice the capacity; one store commits a send. */
+  END: 132,
+  /** COCHANNEL: START as senders last read it (never ahead of START), so they re-read START only when it looks full. */
+  SEND_START: 136,
 } as const;
 
 export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
@@ -81,28 +104,43 @@ export function clearBuf(m: CapMachine, rec: Capability): void {
   m.store(rec, Rec.BUF, NULL_CAP_BYTES);
 }
 
-/** Set and clear event bits (no store when they are already so: a stream changes them rarely). */
+/**
+ * Set and clear event bits, read-modify-write (no store when they are already so: a stream
+ * changes them rarely). For ports whose EVENTS only one party writes at a time (COCARRIER,
+ * under ipcd); COCHANNEL's two ends use `raiseEvent`/`dropEvent`.
+ */
 export function updateEvents(w: WordWindow, add: number, remove: number): void {
   const was = w.load(Rec.EVENTS);
   const now = (was & ~remove) | add;
   if (now !== was) w.store(Rec.EVENTS, now);
 }
 
+/** Set sticky event bits atomically (senders and receivers may do so at once); true when any was clear. */
+export function raiseEvent(w: WordWindow, bits: number): boolean {
+  if ((w.load(Rec.EVENTS) & bits) === bits) return false;
+  return (w.or(Rec.EVENTS, bits) & bits) !== bits;
+}
+
+/** Clear sticky event bits atomically; a plain read first, so the common case writes nothing. */
+export function dropEvent(w: WordWindow, bits: number): void {
+  if ((w.load(Rec.EVENTS) & bits) !== 0) w.and(Rec.EVENTS, ~bits);
+}
+
 /** What `acquire` returns when the port could not be taken. */
 export const NOT_TAKEN = -2;
 
 /**
- * Take the port: STATUS `from` → BUSY owned by this thread. The thread registers the word
- * first, so if it dies holding the port (a worker killed mid-copy) the runtime puts `from`
- * back and wakes SEQ's waiters. Contention only exists under the threads runtime and lasts
- * one copy, so a short bounded spin suffices. Returns the robust slot to `release` with, or
- * NOT_TAKEN.
+ * Take a lock word (STATUS unless told): `from` → BUSY owned by this thread. The thread
+ * registers the word first, so if it dies holding it (a worker killed mid-copy) the runtime
+ * puts `from` back and wakes SEQ's waiters. Contention only exists under the threads runtime
+ * and lasts one copy, so a short bounded spin suffices. Returns the robust slot to `release`
+ * with, or NOT_TAKEN.
  */
-export function acquire(w: WordWindow, thread: CoThreadApi, from: number): number {
-  const slot = thread.robustEnter(w, Rec.STATUS, from, Rec.SEQ);
+export function acquire(w: WordWindow, thread: CoThreadApi, from: number, word: number = Rec.STATUS): number {
+  const slot = thread.robustEnter(w, word, from, Rec.SEQ);
   const busy = ownedBy(Status.BUSY, thread.tid);
   for (let i = 0; i < 1000; i++) {
-    const seen = w.compareExchange(Rec.STATUS, from, busy);
+    const seen = w.compareExchange(word, from, busy);
     if (seen === from) return slot;
     if (stateOf(seen) !== Status.BUSY) break;
   }
@@ -110,13 +148,26 @@ export function acquire(w: WordWindow, thread: CoThreadApi, from: number): numbe
   return NOT_TAKEN;
 }
 
-/** Hand the port on (BUSY → `to`) without giving up the registration: `to` still names this thread. */
-export function handOn(w: WordWindow, thread: CoThreadApi, to: number): void {
-  w.compareExchange(Rec.STATUS, ownedBy(Status.BUSY, thread.tid), to);
+/** What `acquireBrief` returns when it registered nothing (robustLeave ignores it). */
+const UNREGISTERED = -1;
+
+/**
+ * `acquire` for a lock held only within one synchronous stretch of code, released in a
+ * `finally`: where the thread cannot be stopped in between (the inline runtime) the robust
+ * registration is skipped, since nothing can see the lock held but this thread's own code.
+ */
+export function acquireBrief(w: WordWindow, thread: CoThreadApi, word: number): number {
+  if (thread.preemptible) return acquire(w, thread, Status.OPEN, word);
+  return w.compareExchange(word, Status.OPEN, ownedBy(Status.BUSY, thread.tid)) === Status.OPEN ? UNREGISTERED : NOT_TAKEN;
 }
 
-/** Give the port up: BUSY → `to`, and leave the registration `acquire` made. */
-export function release(w: WordWindow, thread: CoThreadApi, slot: number, to: number): void {
-  handOn(w, thread, to);
+/** Hand the port on (BUSY → `to`) without giving up the registration: `to` still names this thread. */
+export function handOn(w: WordWindow, thread: CoThreadApi, to: number, word: number = Rec.STATUS): void {
+  w.compareExchange(word, ownedBy(Status.BUSY, thread.tid), to);
+}
+
+/** Give the lock up: BUSY → `to`, and leave the registration `acquire` made. */
+export function release(w: WordWindow, thread: CoThreadApi, slot: number, to: number, word: number = Rec.STATUS): void {
+  handOn(w, thread, to, word);
   thread.robustLeave(slot);
 }

@@ -8,6 +8,9 @@ import { SlotTable, type OpenedToken, type TokenMint } from '@comsg/abi';
 import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
 
+/** Counters and flags a fresh port starts from (a slot's previous port may have left anything). */
+const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RESULT, Rec.SENDERS, Rec.WAITERS] as const;
+
 export interface PortSlot {
   readonly slot: number;
   readonly gen: number;
@@ -42,6 +45,8 @@ export class PortTable {
   readonly #recs: Array<{ readonly rec: Capability; readonly words: WordWindow } | undefined>;
   /** COCHANNEL rings by slot, loaded once per port (a ring is fixed for its port's lifetime). */
   readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
+  /** The last token resolved, and to what. */
+  #lastResolved: { readonly token: OpenedToken; readonly port: ResolvedPort } | undefined;
   /** COPIPE receive views by receiver buffer (see receiveView). */
   readonly #views = new WeakMap<Capability, { readonly len: number; readonly view: Capability }>();
 
@@ -83,9 +88,10 @@ export class PortTable {
     const m = this.#m;
     const rec = this.record(claim.slot);
     m.storeI32(rec, Rec.STATUS, Status.OPEN);
+    m.storeI32(rec, Rec.SEND_LOCK, Status.OPEN);
     m.storeI32(rec, Rec.CLOSED, 0);
     m.storeI32(rec, Rec.EVENTS, init.events);
-    for (const off of [Rec.LENGTH, Rec.START, Rec.END, Rec.RESULT, Rec.SENDERS, Rec.WAITERS]) m.storeI32(rec, off, 0);
+    for (const off of ZEROED_AT_OPEN) m.storeI32(rec, off, 0);
     m.storeI32(rec, Rec.CAPACITY, init.capacity);
     m.storeI32(rec, Rec.GEN, claim.gen);
     if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
@@ -121,9 +127,16 @@ export class PortTable {
    */
   resolve(token: OpenedToken | undefined): ResolvedPort | 'invalid' | 'stale' {
     if (token === undefined || token.slot >= this.capacity) return 'invalid';
+    const last = this.#lastResolved;
+    // A stream resolves one token over and over (the mint hands back the same token object).
+    if (last !== undefined && last.token === token && this.#m.isLive(last.port.rec)) {
+      return last.port.words.load(Rec.GEN) === token.gen ? last.port : 'stale';
+    }
     const { rec, words } = this.#record(token.slot);
     if (words.load(Rec.GEN) !== token.gen) return 'stale';
-    return { slot: token.slot, gen: token.gen, rec, words, rights: token.perms, table: this };
+    const port = { slot: token.slot, gen: token.gen, rec, words, rights: token.perms, table: this };
+    this.#lastResolved = { token, port };
+    return port;
   }
 
   /**
