@@ -29,7 +29,7 @@ export function checkAccess(
   let addr: number;
   try {
     // Reading private fields is itself the brand check: a look-alike object throws here.
-    addr = auth.accessCheck(offset, length, perm);
+    addr = Capability.accessCheck(auth, offset, length, perm);
   } catch {
     throw fault(CapCause.TagViolation, operand, 'not a capability (forged or plain data)');
   }
@@ -141,8 +141,8 @@ export function copyBytes(
   let s: number;
   let d: number;
   try {
-    s = src.accessCheck(srcOffset, length, Perm.LOAD);
-    d = dst.accessCheck(dstOffset, length, Perm.STORE);
+    s = Capability.accessCheck(src, srcOffset, length, Perm.LOAD);
+    d = Capability.accessCheck(dst, dstOffset, length, Perm.STORE);
   } catch {
     // A look-alike operand: find out which one and report it as a tag violation.
     checkAccess(memory, src, srcOffset, length, Perm.LOAD, 1);

@@ -149,15 +149,17 @@ export class Capability {
   /**
    * @internal The dereference check of spec §2.6 in one call on private fields (the hot path
    * of every load/store): returns the effective address, or a negative CHERI cause code.
+   * Static, so that reading `cap`'s private fields is the brand check: a look-alike object
+   * throws a TypeError here, where an instance method would run the look-alike's own.
    */
-  accessCheck(offset: number, length: number, perm: number): number {
-    if (!this.#tag) return -0x02;
-    if (this.#otype !== 0x3ffff) return -0x03;
+  static accessCheck(cap: Capability, offset: number, length: number, perm: number): number {
+    if (!cap.#tag) return -0x02;
+    if (cap.#otype !== 0x3ffff) return -0x03;
     // A missing LOAD is reported first (an atomic read-modify-write needs both).
-    if ((this.#perms & perm) !== perm) return (perm & ~this.#perms & Perm.LOAD) !== 0 ? -0x12 : -0x13;
-    if (this.#bounds === undefined) void this.decoded;
-    const addr = this.#addrN + offset;
-    if (addr >= this.#baseN && addr + length <= this.#topN && length >= 0 && Number.isInteger(addr)) return addr;
+    if ((cap.#perms & perm) !== perm) return (perm & ~cap.#perms & Perm.LOAD) !== 0 ? -0x12 : -0x13;
+    if (cap.#bounds === undefined) void cap.decoded;
+    const addr = cap.#addrN + offset;
+    if (addr >= cap.#baseN && addr + length <= cap.#topN && length >= 0 && Number.isInteger(addr)) return addr;
     return -0x01;
   }
 

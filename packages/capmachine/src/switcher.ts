@@ -542,7 +542,7 @@ export function checkBuffer(buf: Capability, len: number, perm: number, op: stri
   if (len === 0) return undefined;
   let at: number;
   try {
-    at = buf.accessCheck(0, len, perm);
+    at = Capability.accessCheck(buf, 0, len, perm);
   } catch {
     return sysError('EINVAL', op, `${which} is not a capability`);
   }

@@ -200,3 +200,18 @@ testProp(
 function aligned(max: number): fc.Arbitrary<number> {
   return fc.oneof(fc.integer({ min: 0, max }), fc.integer({ min: 0, max: max >> 2 }).map((x) => x * 4));
 }
+
+test('a look-alike object is no capability, even one with its own accessCheck: loads, stores, copies and windows trap', (t) => {
+  const { machine: m, data } = setup();
+  // Everything a real capability answers, including a check that always says "allowed".
+  const fake = { tag: true, sealed: false, perms: data.perms, addressNumber: 0x1000, baseNumber: 0, topNumber: 0x10000, accessCheck: () => 0x1000, has: () => true } as unknown as Capability;
+  for (const attempt of [
+    () => m.loadI32(fake, 0),
+    () => m.storeI32(fake, 0, 1),
+    () => m.copy(data, 0, fake, 0, 16),
+    () => m.copy(fake, 0, data, 0, 16),
+    () => m.words(fake),
+  ]) {
+    t.is(causeOf(attempt), CapCause.TagViolation);
+  }
+});

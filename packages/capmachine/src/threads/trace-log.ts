@@ -11,7 +11,7 @@
  * position only when its slot is free, so a reserved position is always written.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Capability } from '../capability.js';
+import { Capability } from '../capability.js';
 import { errnoName, sysError, type SysError } from '../errno.js';
 import type { CapMachine } from '../machine.js';
 import { Perm } from '../perms.js';
@@ -129,7 +129,7 @@ export class TraceLogWriter {
     const n = Math.min(len, TRACE_SNAP);
     this.#mem.fill(dst, TRACE_SNAP, 0);
     // What a checked load of the buffer would allow (tag, unsealed, LOAD, in bounds); else no snapshot.
-    if (n <= 0 || buf.accessCheck(0, n, Perm.LOAD) < 0) return;
+    if (n <= 0 || Capability.accessCheck(buf, 0, n, Perm.LOAD) < 0) return;
     if (!copyCallBuffer(this.#mem, slot, dst, buf, n, false)) copyCallBuffer(this.#mem, slot, dst, buf, n, true);
   }
 
