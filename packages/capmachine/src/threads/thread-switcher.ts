@@ -145,16 +145,21 @@ export class ThreadSwitcher {
     return this.#waiter.spinAny(this.#w, indices, expected);
   }
 
-  /** Record a robust-word registration in this thread's SCB (addresses already checked); -1 when full. */
+  /**
+   * Record a robust-word registration in this thread's SCB (addresses already checked); -1
+   * when full. Plain stores: the kernel reads a thread's registrations only once its worker
+   * has stopped, and the worker's exit orders every store it made before. A coport lock is taken and given back per message, and
+   * sequentially consistent stores here cost more than the lock itself.
+   */
   robustEnter(word: number, wake: number, rollback: number): number {
     const W = this.#w;
     for (let slot = 0; slot < ROBUST_SLOTS; slot++) {
       if ((this.#robustUsed & (1 << slot)) !== 0) continue;
       this.#robustUsed |= 1 << slot;
       const at = this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES);
-      Atomics.store(W, at + 1, wake);
-      Atomics.store(W, at + 2, rollback);
-      Atomics.store(W, at, word + 1);
+      W[at + 1] = wake;
+      W[at + 2] = rollback;
+      W[at] = word + 1;
       return slot;
     }
     return -1;
@@ -162,7 +167,7 @@ export class ThreadSwitcher {
 
   robustLeave(slot: number): void {
     if (slot < 0 || (this.#robustUsed & (1 << slot)) === 0) return;
-    Atomics.store(this.#w, this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES), 0);
+    this.#w[this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES)] = 0;
     this.#robustUsed &= ~(1 << slot);
   }
 

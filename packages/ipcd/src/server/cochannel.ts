@@ -20,8 +20,26 @@ import type { ResolvedPort } from './port-table.js';
 
 export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
-  const bad = checkBuffer(m, 'cosend', buf, len, Perm.LOAD);
-  if (bad !== undefined) return E.left(bad);
+  // The copy checks the buffer as it reads it (and a send commits nothing until it is all
+  // copied), so the argument checks run up front only when a send is refused or faults:
+  // they pick the error a bad buffer gets, the same one whichever way it goes.
+  if (!isLength(len)) return E.left(checkBuffer(m, 'cosend', buf, len, Perm.LOAD)!);
+  const w = port.words;
+  const sent = trySend(m, thread, port, buf, len);
+  const bad = E.isLeft(sent) ? checkBuffer(m, 'cosend', buf, len, Perm.LOAD) : undefined;
+  const r = bad === undefined ? sent : E.left(bad);
+  if (E.isLeft(r) && r.left._tag === 'EWOULDBLOCK') {
+    refused(w, thread, Rec.SEND_EVENTS, PollEvent.WERR);
+  } else {
+    if (E.isRight(r)) dropEvent(w, Rec.SEND_EVENTS, PollEvent.WERR);
+    // Failures publish too: a receiver draining a closed port waits out a send under way.
+    publish(w, thread);
+  }
+  return r;
+}
+
+/** The send under the senders' lock; events and wake-ups are the caller's. */
+function trySend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   const w = port.words;
   const cap = w.load(Rec.CAPACITY);
   if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
@@ -36,13 +54,6 @@ export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
     r = faulted('cosend', e);
   } finally {
     release(w, thread, slot, Status.OPEN, Rec.SEND_LOCK);
-  }
-  if (E.isLeft(r) && r.left._tag === 'EWOULDBLOCK') {
-    refused(w, thread, PollEvent.WERR);
-  } else {
-    if (E.isRight(r)) dropEvent(w, PollEvent.WERR);
-    // Failures publish too: a receiver draining a closed port waits out a send under way.
-    publish(w, thread);
   }
   return r;
 }
@@ -63,12 +74,17 @@ export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
     release(w, thread, slot, Status.OPEN);
   }
   if (E.isRight(r)) {
-    dropEvent(w, PollEvent.RERR);
+    dropEvent(w, Rec.RECV_EVENTS, PollEvent.RERR);
     publish(w, thread);
   } else if (r.left._tag === 'EAGAIN') {
-    refused(w, thread, PollEvent.RERR);
+    refused(w, thread, Rec.RECV_EVENTS, PollEvent.RERR);
   }
   return r;
+}
+
+/** A length checkBuffer accepts (checked here first: the ring arithmetic needs it). */
+function isLength(len: number): boolean {
+  return typeof len === 'number' && Number.isInteger(len) && len > 0 && len <= 0x7fffffff;
 }
 
 /** Bytes in the ring: END − START, counted modulo twice the capacity. */
@@ -80,7 +96,7 @@ export function channelHeld(w: WordWindow): number {
 export function channelEvents(w: WordWindow): number {
   const closed = w.loadAtomic(Rec.CLOSED) !== 0;
   const held = channelHeld(w);
-  const sticky = w.load(Rec.EVENTS) & (PollEvent.WERR | PollEvent.RERR);
+  const sticky = (w.load(Rec.SEND_EVENTS) & PollEvent.WERR) | (w.load(Rec.RECV_EVENTS) & PollEvent.RERR);
   return sticky | (held > 0 ? PollEvent.IN : 0) | (!closed && held < w.load(Rec.CAPACITY) ? PollEvent.OUT : 0) | (closed ? PollEvent.CLOSED : 0);
 }
 
@@ -167,6 +183,6 @@ function ringRead(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capabil
 }
 
 /** A refused operation raises its error event (WERR/RERR) for pollers, once. */
-function refused(w: WordWindow, thread: CoThreadApi, event: number): void {
-  if (raiseEvent(w, event)) publish(w, thread);
+function refused(w: WordWindow, thread: CoThreadApi, offset: number, event: number): void {
+  if (raiseEvent(w, offset, event)) publish(w, thread);
 }

@@ -23,7 +23,8 @@ export function serveCoopen(ipcd: Ipcd): OpBinding {
     if (table.slots.size >= table.capacity) return E.left(sysError('ENOSPC', 'COOPEN', `all ${table.capacity} ${type} ports are open`));
     const ring = type === 'COCHANNEL' ? ipcd.arena.allocate(bytes) : undefined;
     if (type === 'COCHANNEL' && ring === undefined) return E.left(sysError('ENOMEM', 'COOPEN', 'ipcd arena exhausted'));
-    const events = type === 'COPIPE' ? 0 : PollEvent.OUT;
+    // A COCHANNEL's events follow from its counters; a COCARRIER's are kept in EVENTS.
+    const events = type === 'COCARRIER' ? PollEvent.OUT : 0;
     const port = table.allocate({
       events,
       capacity: type === 'COCHANNEL' ? bytes : type === 'COCARRIER' ? ipcd.limits.queueDepth : 0,

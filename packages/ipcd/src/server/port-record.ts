@@ -3,11 +3,12 @@
  * plus the buffer capability). Everything another thread may need lives here, not in ipcd's
  * JS heap, so client-side code reaches it through CInvoke alone.
  *
- * Three 64-byte lines, so that on the threads runtime a COCHANNEL's producer and consumer do
+ * Four 64-byte lines, so that on the threads runtime a COCHANNEL's producer and consumer do
  * not write the same cache line: the first holds what both read and rarely change (generation,
  * closed flag, capacity, ring, futex word), the second the receive side's words, the third the
- * send side's. (node-ipc-anchors §5: a ring whose two ends share a line runs several times
- * slower.) The port table starts records on a 64-byte boundary.
+ * send side's, and the last END alone — the one word of the sender's that a polling receiver
+ * reads all the time, kept apart so that its reads do not take the senders' lock line away
+ * from the sender (node-ipc-anchors §5). The port table starts records on a 64-byte boundary.
  *
  * SEQ is the futex word: a state change bumps it and wakes its waiters, who re-check — only
  * when WAITERS counts some (see `publish`).
@@ -17,7 +18,7 @@
  */
 import { ownedBy, stateOf, type Capability, type CapMachine, type CoThreadApi, type WordWindow } from '@comsg/capmachine';
 
-export const RECORD_BYTES = 192;
+export const RECORD_BYTES = 256;
 export const RECORD_ALIGN = 64;
 export const Rec = {
   // ── shared line: read by everyone, written rarely ──
@@ -27,10 +28,7 @@ export const Rec = {
   CLOSED: 4,
   /** COCHANNEL: ring bytes; COCARRIER: queue depth. */
   CAPACITY: 8,
-  /**
-   * Sticky PollEvent bits. COCHANNEL keeps only WERR/RERR here (IN and OUT follow from START
-   * and END); COCARRIER keeps all of its events.
-   */
+  /** COCARRIER: its PollEvent bits. (A COCHANNEL's follow from its counters and the two words below.) */
   EVENTS: 12,
   SEQ: 16,
   /** Threads counted as waiting on SEQ (see `publish`); a publish with none writes nothing. */
@@ -58,14 +56,20 @@ export const Rec = {
   START: 68,
   /** COCHANNEL: END as receivers last read it (never ahead of END), so they re-read END only when it looks empty. */
   RECV_END: 72,
+  /** COCHANNEL: RERR while the last receive was refused (kept on this line: receivers raise and drop it). */
+  RECV_EVENTS: 76,
 
   // ── send line ──
   /** COCHANNEL: the senders' lock (a robust word, OPEN or BUSY). */
   SEND_LOCK: 128,
-  /** COCHANNEL: bytes ever written, modulo twice the capacity; one store commits a send. */
-  END: 132,
   /** COCHANNEL: START as senders last read it (never ahead of START), so they re-read START only when it looks full. */
-  SEND_START: 136,
+  SEND_START: 132,
+  /** COCHANNEL: WERR while the last send was refused. */
+  SEND_EVENTS: 136,
+
+  // ── published line: what receivers poll ──
+  /** COCHANNEL: bytes ever written, modulo twice the capacity; one store commits a send. */
+  END: 192,
 } as const;
 
 export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
@@ -106,8 +110,7 @@ export function clearBuf(m: CapMachine, rec: Capability): void {
 
 /**
  * Set and clear event bits, read-modify-write (no store when they are already so: a stream
- * changes them rarely). For ports whose EVENTS only one party writes at a time (COCARRIER,
- * under ipcd); COCHANNEL's two ends use `raiseEvent`/`dropEvent`.
+ * changes them rarely). For COCARRIER's EVENTS, which only ipcd writes.
  */
 export function updateEvents(w: WordWindow, add: number, remove: number): void {
   const was = w.load(Rec.EVENTS);
@@ -115,15 +118,15 @@ export function updateEvents(w: WordWindow, add: number, remove: number): void {
   if (now !== was) w.store(Rec.EVENTS, now);
 }
 
-/** Set sticky event bits atomically (senders and receivers may do so at once); true when any was clear. */
-export function raiseEvent(w: WordWindow, bits: number): boolean {
-  if ((w.load(Rec.EVENTS) & bits) === bits) return false;
-  return (w.or(Rec.EVENTS, bits) & bits) !== bits;
+/** Set sticky event bits in the word at `offset` atomically; true when any was clear. */
+export function raiseEvent(w: WordWindow, offset: number, bits: number): boolean {
+  if ((w.load(offset) & bits) === bits) return false;
+  return (w.or(offset, bits) & bits) !== bits;
 }
 
 /** Clear sticky event bits atomically; a plain read first, so the common case writes nothing. */
-export function dropEvent(w: WordWindow, bits: number): void {
-  if ((w.load(Rec.EVENTS) & bits) !== 0) w.and(Rec.EVENTS, ~bits);
+export function dropEvent(w: WordWindow, offset: number, bits: number): void {
+  if ((w.load(offset) & bits) !== 0) w.and(offset, ~bits);
 }
 
 /** What `acquire` returns when the port could not be taken. */
