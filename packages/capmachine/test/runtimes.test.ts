@@ -330,6 +330,18 @@ for (const runtime of ['inline', 'threads'] as const) {
   });
 }
 
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] spinWhile sees another thread's write while it polls on threads, and answers no at once inline`, both, runtime, async (t, rt) => {
+    const run = start(rt);
+    const block = run.space.allocateShared(16);
+    const spawn = (name: string) => run.space.spawn({ module: futexPrograms, export: name, name }, { argv: [name], capv: [block] }).exited;
+    const statuses = await finish(t, run, [spawn('spinner'), spawn('setter')]);
+    for (const s of statuses) t.like(s, { reason: 'returned', code: 0 }, String(s.error));
+    const threads = rt === 'threads';
+    t.deepEqual(first(run, 'spinner'), { preemptible: threads, saw: threads, value: threads ? 1 : 0 }, run.lines.join('\n'));
+  });
+}
+
 const robustPrograms = new URL('./programs/robust.ts', import.meta.url).href;
 
 for (const runtime of ['inline', 'threads'] as const) {

@@ -49,3 +49,30 @@ export async function ponger(ctx: CoProcessApi): Promise<number> {
   report(ctx, 'ponger', { lost, quiet: ctx.machine.loadI32(block, QUIET) });
   return 0;
 }
+
+const SPIN = 12;
+
+/**
+ * Polls SPIN with `spinWhile` until it leaves 0 (at most 10 s), after telling the setter it
+ * started (PING). Inline nothing else can run meanwhile, so one poll that says no is the answer.
+ */
+export async function spinner(ctx: CoProcessApi): Promise<number> {
+  const block = ctx.capv[0]!;
+  const w = ctx.machine.words(block);
+  ctx.machine.fetchAddI32(block, PING, 1);
+  ctx.thread.futexWake(block, PING);
+  const until = performance.now() + WAIT_MS;
+  let saw = false;
+  do saw = ctx.thread.spinWhile(w, SPIN, 0);
+  while (!saw && ctx.thread.preemptible && performance.now() < until);
+  report(ctx, 'spinner', { preemptible: ctx.thread.preemptible, saw, value: w.load(SPIN) });
+  return 0;
+}
+
+/** Sets SPIN once the spinner has started. */
+export async function setter(ctx: CoProcessApi): Promise<number> {
+  const block = ctx.capv[0]!;
+  await await_(ctx, block, PING, 1);
+  ctx.machine.fetchAddI32(block, SPIN, 1);
+  return 0;
+}
