@@ -6,6 +6,7 @@
 import { AddressSpace, COSETUP_COACCEPT, type Capability } from '@comsg/libcoproc';
 import { cocreate, coinsert, openCoport, type CoportTypeName } from '@comsg/libcomsg';
 import { inMicrokernel, ok } from './microkernel.js';
+import { PORT_RECORD_BYTES } from '@comsg/ipcd';
 
 export interface MemoryCost {
   readonly what: string;
@@ -69,7 +70,7 @@ export async function perObjectAndPort(objects: number, ports: number): Promise<
       for (let i = 0; i < ports; i++) kept.push(ok(await openCoport(k, type), `coopen ${type}`));
       const arena = (kernel.inspect().ipcd?.arenaBytes ?? 0) - arena0;
       // Every port also has a fixed record in ipcd's record table (allocated at start).
-      out.push({ what: `coport ${type}`, count: ports, heapBytes: (heap() - before) / ports, taggedBytes: arena / ports + 64 });
+      out.push({ what: `coport ${type}`, count: ports, heapBytes: (heap() - before) / ports, taggedBytes: arena / ports + PORT_RECORD_BYTES });
     }
     void kept.length;
     return out;
