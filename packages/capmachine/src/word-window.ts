@@ -44,6 +44,13 @@ export class WordWindow {
     return (this.#at + offset) >>> 2;
   }
 
+  /** The index of the word at `offset`, about to be written: its granule's tag is cleared (any data write clears it). */
+  #written(offset: number): number {
+    const i = this.#index(offset);
+    this.#memory.clearWordTag(i << 2);
+    return i;
+  }
+
   /** The absolute address of the word at `offset` (runtimes record it for robust words and futexes). */
   address(offset: number): number {
     return this.#index(offset) << 2;
@@ -67,37 +74,27 @@ export class WordWindow {
 
   /** A data write (sequentially consistent, so it can commit a copy): clears its granule's tag. */
   store(offset: number, value: number): void {
-    const i = this.#index(offset);
-    this.#memory.clearWordTag(i << 2);
-    Atomics.store(this.#words, i, value | 0);
+    Atomics.store(this.#words, this.#written(offset), value | 0);
   }
 
   /** Returns the old value. */
   compareExchange(offset: number, expected: number, value: number): number {
-    const i = this.#index(offset);
-    this.#memory.clearWordTag(i << 2);
-    return Atomics.compareExchange(this.#words, i, expected | 0, value | 0);
+    return Atomics.compareExchange(this.#words, this.#written(offset), expected | 0, value | 0);
   }
 
   /** Atomic bitwise OR; returns the old value. */
   or(offset: number, bits: number): number {
-    const i = this.#index(offset);
-    this.#memory.clearWordTag(i << 2);
-    return Atomics.or(this.#words, i, bits | 0);
+    return Atomics.or(this.#words, this.#written(offset), bits | 0);
   }
 
   /** Atomic bitwise AND; returns the old value. */
   and(offset: number, bits: number): number {
-    const i = this.#index(offset);
-    this.#memory.clearWordTag(i << 2);
-    return Atomics.and(this.#words, i, bits | 0);
+    return Atomics.and(this.#words, this.#written(offset), bits | 0);
   }
 
   /** Returns the old value. */
   add(offset: number, delta: number): number {
-    const i = this.#index(offset);
-    this.#memory.clearWordTag(i << 2);
-    return Atomics.add(this.#words, i, delta | 0);
+    return Atomics.add(this.#words, this.#written(offset), delta | 0);
   }
 }
 

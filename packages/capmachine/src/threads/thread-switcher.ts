@@ -148,8 +148,9 @@ export class ThreadSwitcher {
   /**
    * Record a robust-word registration in this thread's SCB (addresses already checked); -1
    * when full. Plain stores: the kernel reads a thread's registrations only once its worker
-   * has stopped, and the worker's exit orders every store it made before. A coport lock is taken and given back per message, and
-   * sequentially consistent stores here cost more than the lock itself.
+   * has stopped, and the worker's exit orders every store it made before. A coport lock is
+   * taken and given back per message, and sequentially consistent stores here cost more than
+   * the lock itself.
    */
   robustEnter(word: number, wake: number, rollback: number): number {
     const W = this.#w;

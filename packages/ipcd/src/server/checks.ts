@@ -8,12 +8,17 @@ import { Rec, unwatchSeq, watchSeq } from './port-record.js';
  * address. len ≤ 0 or not an integer → EINVAL; too short → ENOBUFS; wrong permission → EACCES.
  */
 export function checkBuffer(m: CapMachine, op: string, buf: unknown, len: unknown, perm: number): SysError | undefined {
-  if (typeof len !== 'number' || !Number.isInteger(len) || len <= 0 || len > 0x7fffffff) return sysError('EINVAL', op, 'length must be a positive integer');
+  if (!isLength(len)) return sysError('EINVAL', op, 'length must be a positive integer');
   if (!Capability.is(buf) || !m.isLive(buf) || buf.sealed) return sysError('EINVAL', op, 'buffer is not a live, unsealed capability');
   if (!buf.has(perm)) return sysError('EACCES', op, perm === Perm.LOAD ? 'buffer lacks LOAD' : 'buffer lacks STORE');
   // Numeric views: exact for memory addresses (far below 2^53), and no BigInt work per message.
   if (buf.addressNumber < buf.baseNumber || buf.topNumber - buf.addressNumber < len) return sysError('ENOBUFS', op, `buffer holds fewer than ${len} bytes`);
   return undefined;
+}
+
+/** A transfer length checkBuffer accepts: a positive integer that fits an i32. */
+export function isLength(len: unknown): len is number {
+  return typeof len === 'number' && Number.isInteger(len) && len > 0 && len <= 0x7fffffff;
 }
 
 /** Run memory work; a capability fault (e.g. a buffer revoked mid-call) becomes EFAULT. */

@@ -7,22 +7,23 @@
  * Senders and receivers have a lock each (SEND_LOCK, STATUS), so the two ends never wait
  * for one another: only a sender moves END and only a receiver moves START, each committing
  * with one store, and each side keeps its last reading of the other's counter on its own
- * line (SEND_START, RECV_END), re-reading the real one only when the ring looks full or
- * empty. A stream's producer and consumer then share one cache line per message (END's),
+ * line (SEND_START, RECV_END), re-reading the real one only when the ring looks full (to a
+ * sender) or shorter than asked for (to a receiver). A stream's producer and consumer then share one cache line per message (END's),
  * as a plain SPSC ring does.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight, PollEvent } from '../protocol/types.js';
-import { checkBuffer, faulted } from './checks.js';
+import { checkBuffer, faulted, isLength } from './checks.js';
 import { NOT_TAKEN, Rec, Status, acquireBrief, dropEvent, publish, raiseEvent, release } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
   // The copy checks the buffer as it reads it (and a send commits nothing until it is all
-  // copied), so the argument checks run up front only when a send is refused or faults:
-  // they pick the error a bad buffer gets, the same one whichever way it goes.
+  // copied), so the other argument checks run only after a send is refused or faults, to pick
+  // the error a bad buffer gets — the same one either way. The length comes first: the ring
+  // arithmetic needs a sane one.
   if (!isLength(len)) return E.left(checkBuffer(m, 'cosend', buf, len, Perm.LOAD)!);
   const w = port.words;
   const sent = trySend(m, thread, port, buf, len);
@@ -80,11 +81,6 @@ export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
     refused(w, thread, Rec.RECV_EVENTS, PollEvent.RERR);
   }
   return r;
-}
-
-/** A length checkBuffer accepts (checked here first: the ring arithmetic needs it). */
-function isLength(len: number): boolean {
-  return typeof len === 'number' && Number.isInteger(len) && len > 0 && len <= 0x7fffffff;
 }
 
 /** Bytes in the ring: END − START, counted modulo twice the capacity. */

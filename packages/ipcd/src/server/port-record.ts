@@ -54,7 +54,7 @@ export const Rec = {
    * count modulo the capacity). Moved by a receiver, with one store that commits its read.
    */
   START: 68,
-  /** COCHANNEL: END as receivers last read it (never ahead of END), so they re-read END only when it looks empty. */
+  /** COCHANNEL: END as receivers last read it (never ahead of END), so they re-read END only when it shows fewer bytes than asked for. */
   RECV_END: 72,
   /** COCHANNEL: RERR while the last receive was refused (kept on this line: receivers raise and drop it). */
   RECV_EVENTS: 76,
