@@ -1,6 +1,6 @@
 import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
-import { AddressSpace, COSETUP_COCALL, Perm, bootMicrokernel, cocall, startService, waitExit, type CoProcessContext, type SysError } from '@comsg/libcoproc';
+import { AddressSpace, COSETUP_COCALL, Perm, bootMicrokernel, createAddressSpace, cocall, startService, waitExit, type CoProcessContext, type SysError } from '@comsg/libcoproc';
 import { ccbInstall, ccbRegister, cocreate, codiscover, coinsert, colisten, coprocInit, coselect, provideService, type UkernThread } from '@comsg/libcomsg';
 import { ARGS_SIZE, Op } from '@comsg/abi';
 import { ok, tagOf, until, withKernel } from './_kernel.js';
@@ -26,6 +26,20 @@ test('boot: coprocd starts nsd, coserviced, coeventd, ipcd in order and publishe
   t.deepEqual(Object.values(kernel.status()).map((s) => s.state), ['running', 'running', 'running', 'running']);
   await space.shutdown();
 });
+
+for (const runtime of ['inline', 'threads'] as const) {
+  test(`[${runtime}] boot: a daemon that dies before it reports fails the boot at once with its exit status, not at the boot timeout`, async (t) => {
+    const space = createAddressSpace({ runtime, stdout: () => {} });
+    // maxChannelBytes 0 makes ipcd refuse to start; the timeout is long enough that waiting it out would fail the test.
+    const kernel = bootMicrokernel(space, { ipcd: { limits: { maxChannelBytes: 0 } }, bootTimeoutMs: 3_600_000 });
+    const up = await kernel.ready;
+    await space.shutdown();
+    if (E.isRight(up)) return t.fail('boot succeeded');
+    t.is(up.left._tag, 'ENXIO');
+    t.regex(up.left.message, /ipcd exited before it reported \(returned, 1\)/);
+    t.deepEqual(kernel.log.map((e) => e.kind), ['started', 'started', 'started', 'boot-failed']);
+  });
+}
 
 test('libcomsg namespace calls return typed errors, never throw', async (t) => {
   await withKernel(async (ctx, k) => {

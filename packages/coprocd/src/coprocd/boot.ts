@@ -21,6 +21,11 @@ export interface MicrokernelOptions {
   /** Per-daemon failure policy. Default: restart coserviced, coeventd and ipcd, stop on nsd failure. */
   readonly policies?: Partial<Record<CoreDaemon, FailurePolicy>>;
   readonly maxRestarts?: number;
+  /**
+   * How long a daemon may stay silent before it reports (default 30 s). Catches a hung daemon
+   * only (one that exits is seen at once); on the threads runtime it includes loading the
+   * daemon's code on a fresh worker, which takes seconds on a busy machine.
+   */
   readonly bootTimeoutMs?: number;
   readonly nsd?: NsdOptions;
   readonly ipcd?: IpcdOptions;
@@ -95,7 +100,7 @@ export function bootMicrokernel(space: AddressSpaceApi, options: MicrokernelOpti
     tokensA: space.mintTokenSpace(TOKEN_SPACE_BYTES),
     tokensB: space.mintTokenSpace(TOKEN_SPACE_BYTES),
   });
-  const settings = { policies: { ...DEFAULT_POLICIES, ...options.policies }, maxRestarts: options.maxRestarts ?? 3, bootTimeoutMs: options.bootTimeoutMs ?? 5000 };
+  const settings = { policies: { ...DEFAULT_POLICIES, ...options.policies }, maxRestarts: options.maxRestarts ?? 3, bootTimeoutMs: options.bootTimeoutMs ?? 30_000 };
   const parts: BootParts = { options, settings, mintKeys, onEvent, status };
   const booted = space instanceof AddressSpace ? bootInline(space, parts) : bootByModule(space, parts);
   void booted.handle.exited.then((s) => settle(E.left(sysError('ENXIO', 'boot', `coprocd exited (${s.reason}, ${s.code})`))));

@@ -12,7 +12,7 @@
  * stop. One daemon's failure never takes the others down (comsg killed everything).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { COSETUP_COCALL, sysError, type Capability, type CoProcessApi, type CoThreadApi, type Program, type ProgramModule, type SysError } from '@comsg/capmachine';
+import { COSETUP_COCALL, sysError, type Capability, type ExitStatus, type CoProcessApi, type CoThreadApi, type Program, type ProgramModule, type SysError } from '@comsg/capmachine';
 import { ARGS_SIZE, bind, opName, startPool, ukernCall, type AnyOpDecl } from '@comsg/abi';
 import { ipcdOps } from '@comsg/ipcd/protocol';
 import { codelete, coinsert, nsdOps } from '@comsg/namespaced/protocol';
@@ -115,15 +115,29 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
     const h = ctx.coexecvec(config.programs[name], config.argv?.(name) ?? [name], capv);
     status[name].pid = h.pid;
     status[name].report = undefined;
+    void h.exited.then((s) => void starting.set(h.pid, s));
   };
+  /** Exit statuses of daemons that ended before they reported (so boot need not wait them out). */
+  const starting = new Map<number, ExitStatus>();
 
-  const waitReport = async (name: CoreDaemon, thread: CoThreadApi): Promise<boolean> => {
+  /**
+   * Until `name` reports, exits, or has been silent for bootTimeoutMs. The timeout only catches
+   * a daemon that hangs: one that dies is seen at once.
+   */
+  const waitReport = async (name: CoreDaemon, thread: CoThreadApi): Promise<'reported' | 'timeout' | ExitStatus> => {
     const start = ctx.now();
-    while (status[name].report === undefined) {
-      if (ctx.now() - start > config.bootTimeoutMs) return false;
-      await thread.sleep(1);
+    const pid = status[name].pid;
+    try {
+      while (status[name].report === undefined) {
+        const died = starting.get(pid);
+        if (died !== undefined) return died;
+        if (ctx.now() - start > config.bootTimeoutMs) return 'timeout';
+        await thread.sleep(1);
+      }
+      return 'reported';
+    } finally {
+      starting.delete(pid);
     }
-    return true;
   };
 
   const targetOf = (name: CoreDaemon, i: number): Capability | undefined => {
@@ -164,25 +178,29 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
     return E.right(undefined);
   };
 
-  const startDaemon = async (name: CoreDaemon): Promise<boolean> => {
+  /** Undefined once `name` is running, else why it is not. */
+  const startDaemon = async (name: CoreDaemon): Promise<string | undefined> => {
     status[name].state = 'starting';
     spawn(name);
-    if (!(await waitReport(name, ctx.thread))) return false;
+    const r = await waitReport(name, ctx.thread);
+    if (r !== 'reported') return r === 'timeout' ? `${name} did not report within ${config.bootTimeoutMs} ms` : `${name} exited before it reported (${r.reason}, ${r.code})`;
     status[name].state = 'running';
     config.onEvent({ kind: 'started', daemon: name, pid: status[name].pid });
-    return true;
+    return undefined;
   };
 
   // ---- boot ----
   for (const name of ['nsd', 'coserviced'] as const) {
-    if (!(await startDaemon(name))) return fail(`${name} did not report in time`);
+    const why = await startDaemon(name);
+    if (why !== undefined) return fail(why);
   }
   for (const name of ['nsd', 'coserviced'] as const) {
     const p = await publish(name, main);
     if (E.isLeft(p)) return fail(`publishing ${name}: ${p.left._tag}`);
   }
   for (const name of ['coeventd', 'ipcd'] as const) {
-    if (!(await startDaemon(name))) return fail(`${name} did not report in time`);
+    const why = await startDaemon(name);
+    if (why !== undefined) return fail(why);
     const p = await publish(name, main);
     if (E.isLeft(p)) return fail(`publishing ${name}: ${p.left._tag}`);
   }
@@ -230,7 +248,9 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
         d.restarts++;
         d.state = 'restarting';
         spawn(name);
-        if (!(await waitReport(name, th))) {
+        const r = await waitReport(name, th);
+        if (typeof r === 'object') continue; // died again: the waitpid above sees it and counts it
+        if (r === 'timeout') {
           d.state = 'stopped';
           config.onEvent({ kind: 'stopped', daemon: name, why: 'did not report after restart' });
           return;

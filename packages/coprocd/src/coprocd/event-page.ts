@@ -8,9 +8,10 @@ import { CORE_DAEMONS, type CoreDaemon, type MicrokernelEvent } from './coprocd.
 
 const SEQ = 0;
 const HEADER = 16;
-const RECORD = 64;
+const RECORD = 160;
 const SLOTS = 64;
-const TEXT = 40;
+/** Room for a reason or a boot failure's why (longer texts are cut at a character boundary). */
+const TEXT = 136;
 export const EVENT_PAGE_BYTES = HEADER + RECORD * SLOTS;
 
 const KINDS = ['started', 'restarted', 'exited', 'stopped', 'ready', 'boot-failed'] as const;
@@ -23,7 +24,8 @@ export function eventPageWriter(m: CapMachine, page: Capability, thread: CoThrea
     const seq = m.loadI32(page, SEQ);
     const at = HEADER + (seq % SLOTS) * RECORD;
     const text = 'reason' in e ? e.reason : 'why' in e ? e.why : '';
-    const bytes = enc.encode(text).subarray(0, TEXT);
+    const room = new Uint8Array(TEXT);
+    const bytes = room.subarray(0, enc.encodeInto(text, room).written);
     m.storeI32(page, at + R.KIND, KINDS.indexOf(e.kind));
     m.storeI32(page, at + R.DAEMON, 'daemon' in e ? CORE_DAEMONS.indexOf(e.daemon) : -1);
     m.storeI32(page, at + R.PID, 'pid' in e ? e.pid : -1);
