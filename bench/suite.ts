@@ -110,7 +110,7 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
   const progress = (what: string) => options.progress?.(++step, steps, what);
 
   progress('capmachine operations');
-  const capmachine = runBench(capmachineCases(), quick ? { batch: 100, rounds: 10, warmup: 5 } : { batch: 500, rounds: 300 });
+  const capmachine = runBench(capmachineCases(), quick ? { batch: 100, rounds: 10, warmup: 5, warmupMs: 0 } : { batch: 500, rounds: 300 });
 
   progress('cocall round trips (inline and threads)');
   const inline = await cocallBench({ rounds: quick ? 10 : 300 });

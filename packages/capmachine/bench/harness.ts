@@ -2,6 +2,11 @@
  * Minimal side-by-side timing: each case runs in batches of `batch` ops; one sample is the
  * mean ns/op of a batch; median and p99 are over samples. Warm-up first, cases interleaved
  * round-robin so machine noise hits them all alike.
+ *
+ * The warm-up is counted in batches and in time, whichever is longer: in a process that had
+ * already run other cases, 50 batches of inline cocall still measured the code while V8 was
+ * re-optimising it (300–550 ns a call, against 110 ns for the same call measured later in the
+ * same run), so every case warms for at least `warmupMs`.
  */
 export interface BenchCase {
   readonly name: string;
@@ -28,10 +33,11 @@ export function summarize(name: string, samples: readonly number[]): BenchResult
   return { name, medianNs: quantile(s, 0.5), p99Ns: quantile(s, 0.99), samples: s.length };
 }
 
-export function runBench(cases: readonly BenchCase[], opts: { batch?: number; rounds?: number; warmup?: number } = {}): BenchResult[] {
+export function runBench(cases: readonly BenchCase[], opts: { batch?: number; rounds?: number; warmup?: number; warmupMs?: number } = {}): BenchResult[] {
   const batch = opts.batch ?? 1000;
   const rounds = opts.rounds ?? 200;
-  for (const c of cases) for (let i = 0; i < (opts.warmup ?? 50); i++) sink = c.run(batch);
+  const warmUntil = performance.now() + (opts.warmupMs ?? 250);
+  for (let i = 0; i < (opts.warmup ?? 50) || performance.now() < warmUntil; i++) for (const c of cases) sink = c.run(batch);
   const samples = cases.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     cases.forEach((c, i) => {
