@@ -103,7 +103,8 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
   const block = E.getOrElseW(() => undefined)(ctx.malloc(ARGS_SIZE));
   if (block === undefined) return fail('out of memory');
 
-  const spawn = (name: CoreDaemon): void => {
+  /** Start `name`; its exit status, whenever it exits. */
+  const spawn = (name: CoreDaemon): Promise<ExitStatus> => {
     const keys = config.mintKeys(name);
     const capv: Capability[] = [];
     capv[DCAPV.BOOT] = bootTarget;
@@ -115,29 +116,23 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
     const h = ctx.coexecvec(config.programs[name], config.argv?.(name) ?? [name], capv);
     status[name].pid = h.pid;
     status[name].report = undefined;
-    void h.exited.then((s) => void starting.set(h.pid, s));
+    return h.exited;
   };
-  /** Exit statuses of daemons that ended before they reported (so boot need not wait them out). */
-  const starting = new Map<number, ExitStatus>();
 
   /**
    * Until `name` reports, exits, or has been silent for bootTimeoutMs. The timeout only catches
    * a daemon that hangs: one that dies is seen at once.
    */
-  const waitReport = async (name: CoreDaemon, thread: CoThreadApi): Promise<'reported' | 'timeout' | ExitStatus> => {
+  const waitReport = async (name: CoreDaemon, thread: CoThreadApi, exited: Promise<ExitStatus>): Promise<'reported' | 'timeout' | ExitStatus> => {
     const start = ctx.now();
-    const pid = status[name].pid;
-    try {
-      while (status[name].report === undefined) {
-        const died = starting.get(pid);
-        if (died !== undefined) return died;
-        if (ctx.now() - start > config.bootTimeoutMs) return 'timeout';
-        await thread.sleep(1);
-      }
-      return 'reported';
-    } finally {
-      starting.delete(pid);
+    let died: ExitStatus | undefined;
+    void exited.then((s) => (died = s));
+    while (status[name].report === undefined) {
+      if (died !== undefined) return died;
+      if (ctx.now() - start > config.bootTimeoutMs) return 'timeout';
+      await thread.sleep(1);
     }
+    return 'reported';
   };
 
   const targetOf = (name: CoreDaemon, i: number): Capability | undefined => {
@@ -181,8 +176,7 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
   /** Undefined once `name` is running, else why it is not. */
   const startDaemon = async (name: CoreDaemon): Promise<string | undefined> => {
     status[name].state = 'starting';
-    spawn(name);
-    const r = await waitReport(name, ctx.thread);
+    const r = await waitReport(name, ctx.thread, spawn(name));
     if (r !== 'reported') return r === 'timeout' ? `${name} did not report within ${config.bootTimeoutMs} ms` : `${name} exited before it reported (${r.reason}, ${r.code})`;
     status[name].state = 'running';
     config.onEvent({ kind: 'started', daemon: name, pid: status[name].pid });
@@ -247,8 +241,7 @@ export async function runCoprocd(ctx: CoProcessApi, config: CoprocdConfig, statu
         }
         d.restarts++;
         d.state = 'restarting';
-        spawn(name);
-        const r = await waitReport(name, th);
+        const r = await waitReport(name, th, spawn(name));
         if (typeof r === 'object') continue; // died again: the waitpid above sees it and counts it
         if (r === 'timeout') {
           d.state = 'stopped';

@@ -10,12 +10,12 @@ const SEQ = 0;
 const HEADER = 16;
 const RECORD = 160;
 const SLOTS = 64;
-/** Room for a reason or a boot failure's why (longer texts are cut at a character boundary). */
-const TEXT = 136;
 export const EVENT_PAGE_BYTES = HEADER + RECORD * SLOTS;
 
 const KINDS = ['started', 'restarted', 'exited', 'stopped', 'ready', 'boot-failed'] as const;
 const R = { KIND: 0, DAEMON: 4, PID: 8, CODE: 12, TEXT_LEN: 16, TEXT: 24 } as const;
+/** Room for a reason or a boot failure's why: the rest of the record (longer texts are cut at a character boundary). */
+const TEXT = RECORD - R.TEXT;
 
 /** The writer coprocd uses: one record per event, then the sequence word, then a wake. */
 export function eventPageWriter(m: CapMachine, page: Capability, thread: CoThreadApi): (e: MicrokernelEvent) => void {
