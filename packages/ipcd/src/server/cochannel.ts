@@ -15,7 +15,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Perm, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight, PollEvent } from '../protocol/types.js';
 import { checkBuffer, faulted, isLength } from './checks.js';
-import { NOT_TAKEN, Rec, Status, acquireBrief, dropEvent, publish, raiseEvent, release } from './port-record.js';
+import { NOT_TAKEN, Rec, Status, acquireBrief, dropEvent, publish, raiseEvent, releaseBrief } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
@@ -54,7 +54,7 @@ function trySend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Ca
   } catch (e) {
     r = faulted('cosend', e);
   } finally {
-    release(w, thread, slot, Status.OPEN, Rec.SEND_LOCK);
+    releaseBrief(w, thread, slot, Rec.SEND_LOCK);
   }
   return r;
 }
@@ -72,7 +72,7 @@ export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   } catch (e) {
     r = faulted('corecv', e);
   } finally {
-    release(w, thread, slot, Status.OPEN);
+    releaseBrief(w, thread, slot, Rec.STATUS);
   }
   if (E.isRight(r)) {
     dropEvent(w, Rec.RECV_EVENTS, PollEvent.RERR);

@@ -88,7 +88,11 @@ export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
  */
 export function publish(w: WordWindow, thread: CoThreadApi): void {
   if (w.loadAtomic(Rec.WAITERS) === 0) return;
-  w.add(Rec.SEQ, 1);
+  // The bump tells a waiter that took its SEQ snapshot but is not asleep yet. Where no other
+  // thread runs meanwhile (inline), none can be: a waiter snapshots, checks and sleeps in one
+  // synchronous stretch, so the wake-up alone does — and a stream whose consumer was already
+  // woken pays no write per message.
+  if (thread.preemptible) w.add(Rec.SEQ, 1);
   thread.futexWake(w, Rec.SEQ);
 }
 
@@ -151,17 +155,24 @@ export function acquire(w: WordWindow, thread: CoThreadApi, from: number, word: 
   return NOT_TAKEN;
 }
 
-/** What `acquireBrief` returns when it registered nothing (robustLeave ignores it). */
-const UNREGISTERED = -1;
+/** What `acquireBrief` returns where no other thread can run meanwhile: nothing was written, nothing to give back. */
+const UNCONTENDED = -3;
 
 /**
- * `acquire` for a lock held only within one synchronous stretch of code, released in a
- * `finally`: where the thread cannot be stopped in between (the inline runtime) the robust
- * registration is skipped, since nothing can see the lock held but this thread's own code.
+ * `acquire` for a lock held only within one synchronous stretch of code, given back with
+ * `releaseBrief` in a `finally`. Where the thread cannot be stopped in between and no other
+ * thread runs meanwhile (the inline runtime), nobody but this stretch of code could ever see
+ * the lock held, so it is only checked free (a lock taken for good — a reclaimed port — is
+ * still refused): two CASes a message saved on a stream's hot path.
  */
 export function acquireBrief(w: WordWindow, thread: CoThreadApi, word: number): number {
   if (thread.preemptible) return acquire(w, thread, Status.OPEN, word);
-  return w.compareExchange(word, Status.OPEN, ownedBy(Status.BUSY, thread.tid)) === Status.OPEN ? UNREGISTERED : NOT_TAKEN;
+  return w.load(word) === Status.OPEN ? UNCONTENDED : NOT_TAKEN;
+}
+
+/** Give back what `acquireBrief` took. */
+export function releaseBrief(w: WordWindow, thread: CoThreadApi, slot: number, word: number): void {
+  if (slot !== UNCONTENDED) release(w, thread, slot, Status.OPEN, word);
 }
 
 /** Hand the port on (BUSY → `to`) without giving up the registration: `to` still names this thread. */
