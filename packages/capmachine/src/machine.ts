@@ -66,6 +66,10 @@ export class CapMachine {
   readonly #memory: TaggedMemory;
   /** Installed code by entry address (the machine's instruction memory, in JS). */
   readonly #code = new Map<number, EntryCode>();
+  /** Bumped by every installCode (see cinvoke's memo). */
+  #installs = 0;
+  /** The last CInvoke that ran code, for a stream's repeats (see cinvoke). */
+  #lastCInvoke: { readonly code: Capability; readonly data: Capability; readonly epoch: number; readonly installs: number; readonly pair: InvokedPair; readonly run: EntryCode } | undefined;
   /**
    * CInvoke results by data operand: unsealing is a pure function of the two operands and the
    * revocation epoch, and a client CInvokes the same (entry, handle) pair once per message, so
@@ -175,6 +179,7 @@ export class CapMachine {
     if (!text.has(Perm.EXECUTE)) throw new CapabilityFault(CapCause.PermitExecuteViolation, 0, 'code capability lacks EXECUTE');
     if (text.top > BigInt(this.#memory.size)) throw new CapabilityFault(CapCause.AccessFault, 0, 'code must live in memory');
     this.#code.set(text.baseNumber, code);
+    this.#installs++;
   }
 
   /**
@@ -201,10 +206,17 @@ export class CapMachine {
    * the entry address with the unsealed data capability and `arg`; returns what it returns.
    */
   cinvoke(code: Capability, data: Capability, arg?: unknown): unknown {
+    // A stream CInvokes one (code, data) pair over and over: the same two objects, with no
+    // revocation and no code installed since, run the same code on the same unsealed pair.
+    const last = this.#lastCInvoke;
+    if (last !== undefined && last.code === code && last.data === data && last.epoch === this.#memory.revocation.epoch && last.installs === this.#installs) {
+      return last.run(last.pair.pcc, last.pair.data, arg);
+    }
     const pair = this.invoke(code, data);
     if (!pair.pcc.tag || !pair.data.tag) throw new CapabilityFault(CapCause.TagViolation, pair.pcc.tag ? 1 : 0, 'revoked operand');
     const run = this.#code.get(pair.pcc.addressNumber);
     if (run === undefined) throw new CapabilityFault(CapCause.AccessFault, 0, 'no code installed at the entry address');
+    this.#lastCInvoke = { code, data, epoch: this.#memory.revocation.epoch, installs: this.#installs, pair, run };
     return run(pair.pcc, pair.data, arg);
   }
 

@@ -67,6 +67,25 @@ test('repeated CInvokes of one handle see its data each time, and none once its 
   t.is(bases.length, 5);
 });
 
+test('code installed again at an entry runs from the next CInvoke on, even for the pair just CInvoked', async (t) => {
+  const space = AddressSpace.create();
+  space.spawn({
+    name: 'owner',
+    main(ctx) {
+      const m = ctx.machine;
+      const code = load(t, ctx, { v: () => 'first' });
+      const key = space.mintTypes(1);
+      const obj = E.getOrElseW(() => t.fail('malloc'))(ctx.malloc(32, PermSet.DATA | Perm.CINVOKE))!;
+      const [sealedCode, handle] = [m.seal(code.v, key), m.seal(obj, key)];
+      t.is(m.cinvoke(sealedCode, handle), 'first');
+      t.is(m.cinvoke(sealedCode, handle), 'first');
+      m.installCode(code.v, () => 'second');
+      t.is(m.cinvoke(sealedCode, handle), 'second');
+    },
+  });
+  await space.run();
+});
+
 test('installCode needs a live EXECUTE capability', (t) => {
   const { machine, data } = setup();
   t.is(causeOf(() => machine.installCode(data, () => 0)), CapCause.PermitExecuteViolation);
