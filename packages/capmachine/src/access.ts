@@ -87,13 +87,18 @@ export function storeBytes(memory: TaggedMemory, auth: Capability, offset: numbe
 export function loadCapability(memory: TaggedMemory, auth: Capability, offset: number): Capability {
   const addr = checkAccess(memory, auth, offset, GRANULE, Perm.LOAD);
   if ((addr & 15) !== 0) throw fault(CapCause.AddressMisaligned, 0, `capability load at unaligned address ${addr}`);
-  const bits = memory.readCapability(addr);
   // A stored capability survived every sweep so far: it is live as of the current epoch —
   // unless its base lies in a region marked for revocation whose sweep has not run yet.
   // (The base comes from the capability's own bounds decode, which its first use needs anyway.)
   const epoch = memory.revocation.epoch;
-  const cap = mint(bits.tag && (auth.perms & Perm.LOAD_CAP) !== 0, bits.address, bits.pesbt, epoch);
-  return cap.tag && epoch !== 0 && memory.revocation.pending(cap.baseNumber / 16) ? mint(false, bits.address, bits.pesbt, epoch) : cap;
+  const tagged = memory.tagAt(addr) && (auth.perms & Perm.LOAD_CAP) !== 0;
+  let cap = memory.loaded.get(memory.words, addr, tagged, epoch);
+  if (cap === undefined) {
+    const bits = memory.readCapability(addr);
+    cap = mint(tagged, bits.address, bits.pesbt, epoch);
+    memory.loaded.set(memory.words, addr, tagged, epoch, cap);
+  }
+  return cap.tag && epoch !== 0 && memory.revocation.pending(cap.baseNumber / 16) ? mint(false, cap.address, cap.pesbt, epoch) : cap;
 }
 
 /** Capability store (CSC): check order tag, seal, STORE, STORE_CAP, STORE_LOCAL_CAP, bounds, alignment. */

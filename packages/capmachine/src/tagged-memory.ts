@@ -11,6 +11,8 @@
  */
 import { MASK64, decodeBounds, fromMemoryPesbt, toMemoryPesbt } from './cc128-math.js';
 import { RevocationMap } from './revocation.js';
+import { LoadCache } from './load-cache.js';
+import type { Capability } from './capability.js';
 
 export const GRANULE = 16;
 const MAX_BYTES = 2 ** 32 - GRANULE;
@@ -40,6 +42,8 @@ export class TaggedMemory {
   /** @internal 32-bit words over the data, for atomics. */
   readonly words: Int32Array;
   readonly revocation: RevocationMap;
+  /** @internal capabilities this thread loaded lately (see load-cache.ts). */
+  readonly loaded = new LoadCache<Capability>();
   /** True once anything was revoked (read from the shared epoch, so every thread sees it). */
   get revoking(): boolean {
     return this.#revocationWords[0] !== 0;

@@ -75,6 +75,34 @@ test('bytes that look like a capability never load tagged', (t) => {
   t.is(forged.pesbt, data.pesbt);
 });
 
+test('repeated loads of an unchanged granule give the same capability; any change to it, its tag, the authority or the epoch gives a fresh load', (t) => {
+  const { machine, data } = setup();
+  const a = machine.restrict(data, 0x40n, 0x20n, Perm.LOAD | Perm.GLOBAL);
+  const b = machine.restrict(data, 0x80n, 0x20n, Perm.STORE | Perm.GLOBAL);
+  machine.storeCap(data, 0x400, a);
+  const first = machine.loadCap(data, 0x400);
+  t.is(machine.loadCap(data, 0x400), first, 'the remembered value (capabilities are immutable)');
+  machine.storeCap(data, 0x400, b);
+  t.true(machine.loadCap(data, 0x400).equalsExact(b), 'another capability stored there loads as itself');
+  // The same 16 bytes written back as data: the words match what was loaded, the tag does not.
+  machine.storeCap(data, 0x400, a);
+  t.true(machine.loadCap(data, 0x400).tag);
+  machine.store(data, 0x400, machine.load(data, 0x400, 16));
+  const untagged = machine.loadCap(data, 0x400);
+  t.false(untagged.tag, 'a data write of the same bytes cleared the tag');
+  t.is(untagged.pesbt, a.pesbt);
+  machine.storeCap(data, 0x400, a);
+  t.true(machine.loadCap(data, 0x400).tag);
+  t.false(machine.loadCap(machine.andPerm(data, Perm.LOAD), 0x400).tag, 'without LOAD_CAP the tag is stripped, remembered or not');
+  t.true(machine.loadCap(data, 0x400).tag);
+  // Revoking the stored capability's memory: the next load sees it dead.
+  const inner = machine.restrict(data, 0x800n, 0x40n, PermSet.DATA);
+  machine.storeCap(data, 0x410, inner);
+  t.true(machine.loadCap(data, 0x410).tag);
+  machine.revoke(inner);
+  t.false(machine.loadCap(data, 0x410).tag, 'revoked since the last load');
+});
+
 test('store rules: STORE_CAP for tagged values, STORE_LOCAL_CAP for local ones', (t) => {
   const { machine, data } = setup();
   const noCap = machine.andPerm(data, Perm.STORE | Perm.LOAD | Perm.GLOBAL);
