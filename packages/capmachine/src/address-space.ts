@@ -113,6 +113,8 @@ interface ProcessRecord {
 }
 
 const DEFAULT_MEMORY = 16 << 20;
+/** What futexWait answers when a word already differs (one settled promise, shared). */
+const CHANGED: Promise<'changed'> = Promise.resolve('changed');
 const SCB_BYTES = 256;
 
 export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements AddressSpaceApi {
@@ -519,12 +521,18 @@ export class CoThread implements CoThreadApi {
    * longer holds its expected value and its writer wakes it, or `timeoutMs` passes (negative
    * or omitted: no limit). Returns `changed` at once if a word already differs.
    */
-  async futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
+  futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
+    // Not an async function: a wait is a context switch inline, and its promise is the
+    // scheduler's own — an async wrapper would add a promise and a frame to every switch.
     const m = this.#space.machine;
     const addresses: number[] = [];
-    for (const w of words) {
-      if (m.loadI32(w.cap, w.offset) !== w.expected) return 'changed';
-      addresses.push(w.cap.addressNumber + w.offset);
+    try {
+      for (const w of words) {
+        if (m.loadI32(w.cap, w.offset) !== w.expected) return CHANGED;
+        addresses.push(w.cap.addressNumber + w.offset);
+      }
+    } catch (e) {
+      return Promise.reject(e); // a bad word faults as the awaited call, as before
     }
     return this.#space.futex.wait(this.#rec.task, addresses, timeoutMs);
   }

@@ -14,6 +14,19 @@ import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js
 import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release, unwatchSeq, watchSeq } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
+/** The refusals a stream meets on every other message: immutable values, made once. */
+const NO_RECEIVER = E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
+const PIPE_BUSY = E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
+
+/**
+ * The record's window for the next step: the port's own while the record is live (of a
+ * window's check only revocation can change), else a fresh one, which faults as any access
+ * to a revoked record does.
+ */
+function windowOf(m: CapMachine, port: ResolvedPort): WordWindow {
+  return m.isLive(port.rec) ? port.words : m.words(port.rec);
+}
+
 /** Non-blocking send: succeeds only if a receiver is waiting right now (else EAGAIN). */
 export function pipeSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   if ((port.rights & CoportRight.SEND) === 0) return E.left(sysError('EACCES', 'cosend', 'handle lacks SEND'));
@@ -27,7 +40,7 @@ function pipeSendChecked(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'cosend', 'coport is closed'));
   const ready = w.load(Rec.STATUS);
   const slot = stateOf(ready) === Status.READY ? acquire(w, thread, ready) : NOT_TAKEN;
-  if (slot === NOT_TAKEN) return E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
+  if (slot === NOT_TAKEN) return NO_RECEIVER;
   const dst = m.loadCap(w.cap, Rec.BUF);
   if (len > dst.topNumber - dst.addressNumber) {
     release(w, thread, slot, ready); // the receiver keeps waiting; the sender may retry with less
@@ -47,19 +60,19 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   const first = pipeSend(m, thread, port, buf, len);
   if (E.isRight(first) || first.left._tag !== 'EAGAIN') return first;
   const rec = port.rec;
-  // Windows are reopened after every wait: one lives for one step, never across a sleep.
-  let w = m.words(rec);
+  // The window is re-checked after every wait (windowOf): one check lives for one step, never across a sleep.
+  let w = windowOf(m, port);
   // Announce a waiting sender (copoll reports IN to receivers).
   w.add(Rec.SENDERS, 1);
   publish(w, thread);
   try {
     return await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
-      w = m.words(rec);
+      w = windowOf(m, port);
       if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
       return pipeSendChecked(m, thread, port, w, buf, len);
     });
   } finally {
-    w = m.words(rec);
+    w = windowOf(m, port);
     if (w.load(Rec.GEN) === port.gen) {
       if (w.add(Rec.SENDERS, -1) <= 0) w.add(Rec.SENDERS, 1); // never below zero (a reused record)
       publish(w, thread);
@@ -80,12 +93,15 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   const due = deadline(thread.now(), timeoutMs);
   let w = port.words;
   // 1. Claim the pipe (registered until the receive ends: see the header).
-  const claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => {
-    w = m.words(rec);
+  const claim = (): E.Either<SysError, number> => {
+    w = windowOf(m, port);
     if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
     const taken = acquire(w, thread, Status.OPEN);
-    return taken !== NOT_TAKEN ? E.right(taken) : E.left(sysError('EAGAIN', 'corecv', 'another receive is in progress'));
-  });
+    return taken !== NOT_TAKEN ? E.right(taken) : PIPE_BUSY;
+  };
+  // Usually free: only a contended pipe pays for the retry loop's promise.
+  let claimed = claim();
+  if (E.isLeft(claimed) && claimed.left._tag === 'EAGAIN') claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, claim);
   if (E.isLeft(claimed)) return claimed;
   const slot = claimed.right;
   const mine = { ready: ownedBy(Status.READY, thread.tid), done: ownedBy(Status.DONE, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
@@ -122,7 +138,7 @@ async function awaitSender(
   const rec = port.rec;
   let w: WordWindow;
   for (;;) {
-    w = m.words(rec);
+    w = windowOf(m, port);
     const seq = w.load(Rec.SEQ);
     if (w.load(Rec.GEN) !== port.gen) {
       thread.robustLeave(slot);
@@ -141,7 +157,7 @@ async function awaitSender(
     if (why === 'closed' || why === 'deadlock') {
       // If a sender holds the buffer right now, the registration stays: it will mark the pipe
       // DONE for this thread, and the runtime rolls that back when this (ending) thread is gone.
-      cancel(m, thread, m.words(rec), slot, mine.ready);
+      cancel(m, thread, windowOf(m, port), slot, mine.ready);
       return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
     }
   }
