@@ -115,12 +115,6 @@ async function entryOf(k: UkernThread, port: unknown, op: string): Promise<E.Eit
   return found === undefined ? E.left(sysError('EINVAL', op, 'not a coport handle')) : E.right(found);
 }
 
-/** The common case without a promise: a handle of a type this session already knows. */
-function knownEntryOf(k: UkernThread, port: unknown): E.Either<never, FoundEntry> | undefined {
-  const known = knownEntry(k, port);
-  return known === undefined ? undefined : E.right(known);
-}
-
 function knownEntry(k: UkernThread, port: unknown): FoundEntry | undefined {
   return entriesOf(k).find(port);
 }
@@ -204,19 +198,39 @@ function defaultTimeout(type: CoportTypeName, options: WaitOptions): number {
  * does not fit). COPIPE: straight into a waiting receiver's buffer (waits by default).
  * COCARRIER: ipcd queues a copy (EAGAIN when the queue is full). Returns the bytes sent.
  */
-export async function cosend(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
-  const e = knownEntryOf(k, port) ?? (await entryOf(k, port, 'cosend'));
-  if (E.isLeft(e)) return e;
-  const { type, entry } = e.right;
+export function cosend(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
+  // Not an async function: with the port's type known, a waiting send is one promise (the
+  // entry's), not that promise awaited inside another — on the inline runtime every layer of
+  // an await chain is paid again on every wake-up.
+  const known = knownEntry(k, port);
+  if (known !== undefined) return settled(() => sendVia(k, port, known, buf, len, options));
+  return entryOf(k, port, 'cosend').then((e) => (E.isLeft(e) ? e : sendVia(k, port, e.right, buf, len, options)));
+}
+
+function sendVia(k: UkernThread, port: Capability, found: FoundEntry, buf: Capability, len: number, options: WaitOptions): Promise<E.Either<ComsgError, number>> {
+  const { type, entry } = found;
   const timeoutMs = defaultTimeout(type, options);
   if (type === 'COCARRIER') return carrierSend(k, port, entry, buf, len, [], timeoutMs);
   // A COCHANNEL send that fits needs no wait: try it without the waiting path's promise.
   if (type === 'COCHANNEL' || timeoutMs === 0) {
     const r = sendNow(k, entry, port, buf, len);
-    if (timeoutMs === 0 || !mayWait(r)) return r;
+    if (timeoutMs === 0 || !mayWait(r)) return Promise.resolve(r);
   }
-  const r = await invoke(k, entry, port, { op: 'sendWait', buf, len, thread: k.thread, timeoutMs });
-  return isSysError(r) ? E.left(r) : r;
+  return waited(invoke(k, entry, port, { op: 'sendWait', buf, len, thread: k.thread, timeoutMs }));
+}
+
+/** A waiting request's answer: the entry's promise, or the fault CInvoke reported at once. */
+function waited<T>(r: Promise<E.Either<ComsgError, T>> | SysError): Promise<E.Either<ComsgError, T>> {
+  return isSysError(r) ? Promise.resolve(E.left(r)) : r;
+}
+
+/** Run the synchronous part of an operation; a throw (a bug) rejects, as it would in an async function. */
+function settled<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /**
@@ -268,29 +282,36 @@ function unknownType(port: unknown, op: string): E.Either<ComsgError, never> {
  * copied into `buf` and freed (EMSGSIZE, message kept queued, if it is longer than `len`).
  * Returns the bytes received.
  */
-export async function corecv(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
-  const e = knownEntryOf(k, port) ?? (await entryOf(k, port, 'corecv'));
-  if (E.isLeft(e)) return e;
-  const { type, entry } = e.right;
+export function corecv(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
+  // Not an async function, for the same reason as cosend.
+  const known = knownEntry(k, port);
+  if (known !== undefined) return settled(() => recvVia(k, port, known, buf, len, options));
+  return entryOf(k, port, 'corecv').then((e) => (E.isLeft(e) ? e : recvVia(k, port, e.right, buf, len, options)));
+}
+
+function recvVia(k: UkernThread, port: Capability, found: FoundEntry, buf: Capability, len: number, options: WaitOptions): Promise<E.Either<ComsgError, number>> {
+  const { type, entry } = found;
   const timeoutMs = defaultTimeout(type, options);
-  if (type === 'COCARRIER') {
-    if (!Capability.is(buf) || !buf.tag || !buf.has(Perm.STORE) || !Number.isInteger(len) || len <= 0) {
-      return E.left(sysError('EINVAL', 'corecv', 'need a writable buffer and a positive length'));
-    }
-    const msg = await carrierRecv(k, port, entry, len, timeoutMs);
-    if (E.isLeft(msg)) return msg;
-    const m = k.session.ctx.machine;
-    const copied = m.attempt((mm) => mm.copy(buf, 0, msg.right.msg, 0, msg.right.len, true));
-    const freed = await coportMsgFree(k, port, msg.right.msg);
-    if (E.isLeft(copied)) return E.left(sysError('EFAULT', 'corecv', copied.left.message));
-    return E.isLeft(freed) ? freed : E.right(msg.right.len);
-  }
+  if (type === 'COCARRIER') return carrierRecvInto(k, port, entry, buf, len, timeoutMs);
   if (type === 'COCHANNEL') {
     const r = recvNow(k, entry, port, buf, len);
-    if (timeoutMs === 0 || !mayWait(r)) return r;
+    if (timeoutMs === 0 || !mayWait(r)) return Promise.resolve(r);
   }
-  const r = await invoke(k, entry, port, { op: 'recvWait', buf, len, thread: k.thread, timeoutMs });
-  return isSysError(r) ? E.left(r) : r;
+  return waited(invoke(k, entry, port, { op: 'recvWait', buf, len, thread: k.thread, timeoutMs }));
+}
+
+/** COCARRIER corecv: receive the head message, copy it into `buf`, free it. */
+async function carrierRecvInto(k: UkernThread, port: Capability, entry: Capability, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<ComsgError, number>> {
+  if (!Capability.is(buf) || !buf.tag || !buf.has(Perm.STORE) || !Number.isInteger(len) || len <= 0) {
+    return E.left(sysError('EINVAL', 'corecv', 'need a writable buffer and a positive length'));
+  }
+  const msg = await carrierRecv(k, port, entry, len, timeoutMs);
+  if (E.isLeft(msg)) return msg;
+  const m = k.session.ctx.machine;
+  const copied = m.attempt((mm) => mm.copy(buf, 0, msg.right.msg, 0, msg.right.len, true));
+  const freed = await coportMsgFree(k, port, msg.right.msg);
+  if (E.isLeft(copied)) return E.left(sysError('EFAULT', 'corecv', copied.left.message));
+  return E.isLeft(freed) ? freed : E.right(msg.right.len);
 }
 
 export interface Attachment {
