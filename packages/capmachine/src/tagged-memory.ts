@@ -38,6 +38,8 @@ export class TaggedMemory {
   /** @internal raw bytes: privileged code only. */
   readonly bytes: Uint8Array;
   readonly #tags: Uint8Array;
+  /** The tag bits as 32-bit words (32 granules each), for clearing long ranges. */
+  readonly #tagWords: Int32Array;
   readonly #view: DataView;
   /** @internal 32-bit words over the data, for atomics. */
   readonly words: Int32Array;
@@ -72,6 +74,7 @@ export class TaggedMemory {
     this.#revocationWords = new Uint32Array(revocation, 0, 1);
     this.bytes = new Uint8Array(buffers.data);
     this.#tags = new Uint8Array(buffers.tags);
+    this.#tagWords = new Int32Array(buffers.tags, 0, buffers.tags.byteLength >>> 2);
     this.#view = new DataView(buffers.data);
     this.words = new Int32Array(buffers.data, 0, this.size >>> 2);
   }
@@ -107,6 +110,14 @@ export class TaggedMemory {
     const gEnd = (address + length - 1) >>> 4;
     for (let g = address >>> 4; g <= gEnd; ) {
       const byte = g >>> 3;
+      // 32 granules (512 bytes) whose tag bits fill one aligned word, all inside the range: one
+      // read for the lot. A 64 KiB copy otherwise spent a quarter of its time here, a byte at a time.
+      if ((g & 31) === 0 && gEnd - g >= 31) {
+        const i = byte >>> 2;
+        if (this.#tagWords[i] !== 0) Atomics.store(this.#tagWords, i, 0);
+        g += 32;
+        continue;
+      }
       const v = tags[byte] ?? 0;
       if (v !== 0) {
         const hi = Math.min(7, gEnd - (byte << 3));

@@ -163,6 +163,23 @@ testProp(
 );
 
 testProp(
+  'a long data write clears exactly the tags it overlaps, whole tag words at a time or not, and leaves the others',
+  [fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 1, max: 40_000 }), fc.array(fc.integer({ min: 0, max: 4095 }), { maxLength: 300 })],
+  (t, start, len, tagged) => {
+    const m = new TaggedMemory(1 << 16);
+    const before = new Set(tagged.map((g) => g * 16));
+    for (const a of before) m.writeCapability(a, { tag: true, address: 0n, pesbt: 0n });
+    m.fill(start, len);
+    for (let a = 0; a < 1 << 16; a += 16) {
+      const overlaps = a < start + len && a + 16 > start;
+      if (m.tagAt(a) !== (before.has(a) && !overlaps)) return t.fail(`granule at ${a}`);
+    }
+    t.pass();
+  },
+  { numRuns: 150 },
+);
+
+testProp(
   'capabilities survive store/load round trips bit-exact at any aligned slot',
   [fc.integer({ min: 0, max: 0x1ff }), fc.integer({ min: 0, max: 0x1f00 }), fc.integer({ min: 0, max: 0xff }), fc.integer({ min: 0, max: 0x7ffff })],
   (t, slot, off, len, perms) => {
