@@ -35,6 +35,9 @@ export class Task {
   blockedSettle: ((reason: WakeReason) => void) | undefined;
   /** Daemon tasks (e.g. threads parked in coaccept) do not keep `run()` going. */
   daemon = false;
+  /** @internal The current wait's timer, kept on the task (see Scheduler's timer list): its deadline, and its sequence number (-1: none). */
+  timerAt = 0;
+  timerSeq = -1;
   error: unknown;
   readonly done: Promise<void>;
   #finish!: () => void;
@@ -53,21 +56,25 @@ export class Task {
   }
 }
 
-interface Timer {
-  readonly at: number;
-  readonly seq: number;
-  /** Dropped when the wait ends another way: a cancelled timer in the list holds nothing. */
-  wait: Blocked | undefined;
-  cancelled: boolean;
-}
+/**
+ * One blocked call: settled once — by its waker, its timer, an interrupt or deadlock detection.
+ * A class, not an object literal: V8 may decide to allocate a literal's objects straight in the
+ * old generation once many of them lived long (threads parked at boot), and a short-lived wait
+ * allocated there keeps every young object it points to alive through each young collection.
+ */
+class Blocked {
+  settled = false;
+  unregister: (() => void) | undefined = undefined;
+  /** This wait's timer sequence number (-1: no timeout); see the task's timerSeq. */
+  timer = -1;
+  readonly settle: (reason: WakeReason) => void;
 
-/** One blocked call: settled once — by its waker, its timer, an interrupt or deadlock detection. */
-interface Blocked {
-  readonly task: Task;
-  settled: boolean;
-  unregister: (() => void) | undefined;
-  timer: Timer | undefined;
-  settle: (reason: WakeReason) => void;
+  constructor(
+    readonly task: Task,
+    settle: (wait: Blocked, reason: WakeReason) => void,
+  ) {
+    this.settle = (reason) => settle(this, reason);
+  }
 }
 
 /** Tasks blocked until woken, with optional timeouts. */
@@ -115,7 +122,14 @@ export class Scheduler {
   readonly #clock: 'virtual' | 'real';
   readonly #runnable: Task[] = [];
   readonly #tasks = new Set<Task>();
-  #timers: Timer[] = [];
+  /**
+   * Pending timeouts as (task, sequence number) pairs in two arrays; an entry is live while its
+   * task's timerSeq still equals it (a wait that ends early only resets the task's number, and
+   * dead entries are compacted in bulk). No object per timed wait, and none pointing at the
+   * wait from a long-lived list (see Blocked for what such objects cost).
+   */
+  #timerTasks: Task[] = [];
+  #timerSeqs: number[] = [];
   #cancelledTimers = 0;
   #timerSeq = 0;
   #virtualNow = 0;
@@ -196,30 +210,34 @@ export class Scheduler {
       // thread's identity, which would corrupt both tasks' wake-ups. Fail loudly.
       throw new Error(`scheduler: blocking call for task ${task.name} (${task.state}) made from another task`);
     }
-    const wait: Blocked = { task, settled: false, unregister: undefined, timer: undefined, settle: undefined! };
-    // Property assignments, not named closures: this runs on every blocking call.
-    wait.settle = (reason) => this.#settle(wait, reason);
+    const wait = new Blocked(task, this.#settleWait);
     return new Promise<WakeReason>((resolve) => {
       task.state = 'blocked';
       task.resume = resolve;
       task.blockedSettle = wait.settle;
       wait.unregister = enqueue(wait.settle);
       if (!wait.settled && timeoutMs !== undefined && timeoutMs >= 0) {
-        wait.timer = { at: this.now() + timeoutMs, seq: this.#timerSeq++, wait, cancelled: false };
-        this.#timers.push(wait.timer);
+        const seq = this.#timerSeq++;
+        wait.timer = seq;
+        task.timerAt = this.now() + timeoutMs;
+        task.timerSeq = seq;
+        this.#timerTasks.push(task);
+        this.#timerSeqs.push(seq);
       }
       task.onPark?.();
     });
   }
+
+  readonly #settleWait = (wait: Blocked, reason: WakeReason): void => this.#settle(wait, reason);
 
   #settle(wait: Blocked, reason: WakeReason): void {
     if (wait.settled) return;
     wait.settled = true;
     wait.unregister?.();
     wait.unregister = undefined;
-    if (wait.timer !== undefined) {
-      this.#cancelTimer(wait.timer);
-      wait.timer = undefined;
+    if (wait.timer >= 0) {
+      this.#cancelTimer(wait.task, wait.timer);
+      wait.timer = -1;
     }
     const task = wait.task;
     task.blockedSettle = undefined;
@@ -230,16 +248,42 @@ export class Scheduler {
   }
 
   /** Timers are dropped lazily (a wait that ends early leaves its timer marked), compacted in bulk. */
-  #cancelTimer(timer: Timer): void {
-    timer.wait = undefined;
-    if (timer.cancelled) return;
-    timer.cancelled = true;
-    if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timers.length) this.#compactTimers();
+  #cancelTimer(task: Task, seq: number): void {
+    if (task.timerSeq !== seq) return; // already out of the list (it fired)
+    task.timerSeq = -1;
+    if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timerTasks.length) this.#compactTimers();
   }
 
   #compactTimers(): void {
-    this.#timers = this.#timers.filter((t) => !t.cancelled);
+    const tasks = this.#timerTasks;
+    const seqs = this.#timerSeqs;
+    let n = 0;
+    for (let i = 0; i < tasks.length; i++) {
+      if (tasks[i]!.timerSeq !== seqs[i]) continue;
+      tasks[n] = tasks[i]!;
+      seqs[n++] = seqs[i]!;
+    }
+    tasks.length = n;
+    seqs.length = n;
     this.#cancelledTimers = 0;
+  }
+
+  /** The live timer that fires first (earliest deadline, then earliest set), or -1. */
+  #nextTimer(): number {
+    const tasks = this.#timerTasks;
+    const seqs = this.#timerSeqs;
+    let best = -1;
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t.timerSeq !== seqs[i]) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const b = tasks[best]!;
+      if (t.timerAt < b.timerAt || (t.timerAt === b.timerAt && seqs[i]! < seqs[best]!)) best = i;
+    }
+    return best;
   }
 
   /** End `task`'s current wait (if any) with `reason`, e.g. `closed` when its process dies. */
@@ -318,27 +362,29 @@ export class Scheduler {
         await macrotask();
         continue;
       }
-      if (this.#cancelledTimers > 0) this.#compactTimers();
-      if (this.#timers.length > 0) {
-        this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-        const next = this.#timers[0]!;
+      const i = this.#nextTimer();
+      if (i >= 0) {
+        const task = this.#timerTasks[i]!;
+        const at = task.timerAt;
         if (this.#clock === 'virtual') {
           if (external) {
             await macrotask();
             continue;
           }
-          this.#virtualNow = Math.max(this.#virtualNow, next.at);
+          this.#virtualNow = Math.max(this.#virtualNow, at);
         } else {
-          const wait = next.at - performance.now();
+          const wait = at - performance.now();
           if (wait > 0) {
             // Look again afterwards: the list may have changed (even been compacted) meanwhile.
             await new Promise((r) => setTimeout(r, Math.min(wait, 50)));
             continue;
           }
         }
-        this.#timers.shift();
-        next.cancelled = true; // out of the list: settling must not count it again
-        next.wait?.settle('timeout');
+        // Out of the list first: settling must not count it as cancelled.
+        this.#timerTasks.splice(i, 1);
+        this.#timerSeqs.splice(i, 1);
+        task.timerSeq = -1;
+        task.blockedSettle?.('timeout');
         continue;
       }
       if (external) {
