@@ -1,4 +1,5 @@
 import test from 'ava';
+import { fc, testProp } from '@fast-check/ava';
 import { Scheduler, WaitQueue } from '../src/index.js';
 import { FutexTable } from '../src/futex.js';
 
@@ -48,6 +49,51 @@ test('wait queues wake in FIFO order and time out on the virtual clock', async (
   t.deepEqual(order, ['a:woken', 'b:timeout']);
   t.is(s.now(), 1000);
 });
+
+testProp(
+  'timeouts fire at their deadlines in order (ties in the order set), and a wait woken first never times out later',
+  [fc.array(fc.record({ timeout: fc.integer({ min: 0, max: 50 }), wokenAt: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }) }), { minLength: 1, maxLength: 12 })],
+  async (t, waits) => {
+    const s = new Scheduler();
+    const queues = waits.map(() => new WaitQueue(s));
+    const log: string[] = [];
+    waits.forEach((w, i) => {
+      s.spawn(`w${i}`, async (task) => {
+        // Each waiter waits twice: a woken first wait must leave no timer behind for the second.
+        const first = await queues[i]!.wait(task, w.timeout);
+        log.push(`${s.now()} w${i} ${first}`);
+        if (first === 'woken') {
+          const again = await queues[i]!.wait(task, 100);
+          log.push(`${s.now()} w${i} again ${again}`);
+        }
+      });
+      if (w.wokenAt !== undefined) {
+        s.spawn(`k${i}`, async (task) => {
+          await s.sleep(task, w.wokenAt!);
+          queues[i]!.wakeOne();
+        });
+      }
+    });
+    await s.run();
+    // The model: a wait ends at min(timeout, wake time) — a wake at the deadline itself comes
+    // second, since the waiter's timer was set before the waker's sleep timer.
+    const expected = waits
+      .flatMap((w, i) => {
+        const woken = w.wokenAt !== undefined && w.wokenAt < w.timeout;
+        const first = { at: woken ? w.wokenAt! : w.timeout, line: `w${i} ${woken ? 'woken' : 'timeout'}` };
+        return woken ? [first, { at: w.wokenAt! + 100, line: `w${i} again timeout` }] : [first];
+      })
+      .map((e) => ({ ...e, line: `${e.at} ${e.line}` }));
+    t.deepEqual([...log].sort(), expected.map((e) => e.line).sort());
+    // Timeouts that fall at one instant fire in the order their waits were set.
+    const timeouts = log.filter((l) => l.endsWith(' timeout') && !l.includes('again'));
+    for (let k = 1; k < timeouts.length; k++) {
+      const [a, b] = [timeouts[k - 1]!, timeouts[k]!].map((l) => ({ at: Number(l.split(' ')[0]), i: Number(l.split(' ')[1]!.slice(1)) }));
+      t.true(a!.at < b!.at || (a!.at === b!.at && a!.i < b!.i), `${timeouts[k - 1]} before ${timeouts[k]}`);
+    }
+  },
+  { numRuns: 60 },
+);
 
 test('the host gets a turn before the clock jumps: a wake-up it already had due beats a virtual timeout', async (t) => {
   const s = new Scheduler();
