@@ -91,18 +91,12 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   if (bad !== undefined) return E.left(bad);
   const rec = port.rec;
   const due = deadline(thread.now(), timeoutMs);
-  let w = port.words;
-  // 1. Claim the pipe (registered until the receive ends: see the header).
-  const claim = (): E.Either<SysError, number> => {
-    w = windowOf(m, port);
-    if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
-    const taken = acquire(w, thread, Status.OPEN);
-    return taken !== NOT_TAKEN ? E.right(taken) : PIPE_BUSY;
-  };
-  // Usually free: only a contended pipe pays for the retry loop's promise.
-  let claimed = claim();
-  if (E.isLeft(claimed) && claimed.left._tag === 'EAGAIN') claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, claim);
+  // 1. Claim the pipe (registered until the receive ends: see the header). Usually free: only
+  // a contended pipe pays for the retry loop's promise.
+  let claimed = claimPipe(m, thread, port);
+  if (E.isLeft(claimed) && claimed.left._tag === 'EAGAIN') claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => claimPipe(m, thread, port));
   if (E.isLeft(claimed)) return claimed;
+  const w = windowOf(m, port);
   const slot = claimed.right;
   const mine = { ready: ownedBy(Status.READY, thread.tid), done: ownedBy(Status.DONE, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
   const published = guarded('corecv', () => {
@@ -123,6 +117,18 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   } finally {
     unwatchSeq(m, rec);
   }
+}
+
+/**
+ * Take the pipe for one receive (OPEN → BUSY, this thread registered), or say why not. A
+ * function of its own, not a closure per receive: run from sources, tsx names every closure
+ * bound to a variable (an Object.defineProperty per receive, a tenth of a COPIPE message).
+ */
+function claimPipe(m: CapMachine, thread: CoThreadApi, port: ResolvedPort): E.Either<SysError, number> {
+  const w = windowOf(m, port);
+  if (w.load(Rec.GEN) !== port.gen || w.load(Rec.CLOSED) !== 0) return E.left(sysError('EPIPE', 'corecv', 'coport is closed'));
+  const taken = acquire(w, thread, Status.OPEN);
+  return taken !== NOT_TAKEN ? E.right(taken) : PIPE_BUSY;
 }
 
 /** Step 2 of a receive: wait until a sender marks the buffer DONE (or close, timeout, death). */
