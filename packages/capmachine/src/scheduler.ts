@@ -333,8 +333,8 @@ export class Scheduler {
     await null; // let #kick record this driver before it can possibly stop
     for (;;) {
       if (this.#runnable.length > 0) {
-        const i = this.#rng === undefined ? 0 : Math.floor(this.#rng() * this.#runnable.length);
-        const task = this.#runnable.splice(i, 1)[0]!;
+        // FIFO takes the head without the array splice() allocates for its result.
+        const task = this.#rng === undefined ? this.#runnable.shift()! : this.#runnable.splice(Math.floor(this.#rng() * this.#runnable.length), 1)[0]!;
         if (task.state === 'done') continue;
         task.state = 'running';
         this.#hostHadTurn = false;
