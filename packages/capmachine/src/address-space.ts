@@ -115,6 +115,8 @@ interface ProcessRecord {
 const DEFAULT_MEMORY = 16 << 20;
 /** What futexWait answers when a word already differs (one settled promise, shared). */
 const CHANGED: Promise<'changed'> = Promise.resolve('changed');
+/** What futexWait answers a thread whose co-process has ended. */
+const CLOSED: Promise<'closed'> = Promise.resolve('closed');
 const SCB_BYTES = 256;
 
 export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements AddressSpaceApi {
@@ -524,6 +526,10 @@ export class CoThread implements CoThreadApi {
   futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
     // Not an async function: a wait is a context switch inline, and its promise is the
     // scheduler's own — an async wrapper would add a promise and a frame to every switch.
+    // A thread whose co-process ended does not wait again: the interrupt that ended its wait
+    // is lost if something else (a robust word's rollback) woke it first, and a loop that
+    // then re-checks and sleeps would hold its place until the address space shuts down.
+    if (!this.#rec.alive) return CLOSED;
     const m = this.#space.machine;
     const addresses: number[] = [];
     try {

@@ -86,6 +86,40 @@ test('code installed again at an entry runs from the next CInvoke on, even for t
   await space.run();
 });
 
+test('a thread whose co-process ended waits no more: futexWait answers closed at once, even when a wake-up beat the exit', async (t) => {
+  const space = AddressSpace.create();
+  const log: string[] = [];
+  // The word outlives the co-process (its own memory is reclaimed when it ends).
+  const shared = space.allocateShared(16);
+  space.spawn(
+    {
+    name: 'ends',
+    async main(ctx) {
+      const m = ctx.machine;
+      const word = ctx.capv[0]!;
+      let waiting = false;
+      ctx.spawnThread('waiter', async (th) => {
+        for (;;) {
+          waiting = true;
+          const why = await th.futexWait([{ cap: word, offset: 0, expected: m.loadI32(word, 0) }]);
+          log.push(why);
+          if (why !== 'woken') break;
+        }
+      });
+      while (!waiting) await ctx.thread.yield();
+      // Woken, then the co-process ends before the waiter runs: the exit's interrupt finds it
+      // already woken, and its loop comes back to wait on the same word.
+      m.storeI32(word, 0, 1);
+      ctx.thread.futexWake(word, 0);
+      ctx.exit(1);
+    },
+    },
+    { capv: [shared] },
+  );
+  await space.run();
+  t.deepEqual(log, ['woken', 'closed']);
+});
+
 test('installCode needs a live EXECUTE capability', (t) => {
   const { machine, data } = setup();
   t.is(causeOf(() => machine.installCode(data, () => 0)), CapCause.PermitExecuteViolation);
