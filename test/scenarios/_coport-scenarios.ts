@@ -488,6 +488,72 @@ export const SCENARIOS = {
     },
   },
 
+  pipeSenderFirst: {
+    title: 'COPIPE with the sender first: the receive gets the waiting message, a message too long for the receive fails the send (EMSGSIZE) while the receive goes on, and a send that timed out is never received',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const pipe = ok(await openCoport(k, 'COPIPE'));
+      const src = ok(ctx.malloc(64));
+      const dst = ok(ctx.malloc(64));
+      m.store(src, 0, bytes('sent before any receive'));
+      // A sender waits on its own thread (inline it offers its message); copoll reports IN.
+      let sent: string | number = '';
+      ctx.spawnThread('sender', async (th) => {
+        const r = await cosend(ok(k.session.on(th)), pipe, src, 23, { timeoutMs: WAIT_MS });
+        sent = E.isRight(r) ? r.right : r.left._tag;
+      });
+      c.is(ok(await copoll(k, [{ port: pipe, events: PollEvent.IN }], 5000)).revents[0], PollEvent.IN, 'a sender waits');
+      c.is(ok(await corecv(k, pipe, dst, 64, { timeoutMs: 5000 })), 23, 'the receive takes the waiting message');
+      c.is(text(m.load(dst, 0, 23)), 'sent before any receive');
+      await until(ctx, () => sent !== '', WAIT_MS, 1, 'the sender returns');
+      c.is(sent, 23);
+      // Longer than the receive asks for: the send fails, the receive keeps waiting for another.
+      let big: string | number = '';
+      ctx.spawnThread('big-sender', async (th) => {
+        const r = await cosend(ok(k.session.on(th)), pipe, src, 40, { timeoutMs: WAIT_MS });
+        big = E.isRight(r) ? r.right : r.left._tag;
+      });
+      c.is(ok(await copoll(k, [{ port: pipe, events: PollEvent.IN }], 5000)).revents[0], PollEvent.IN);
+      const got = receiveOnThread(ctx, k, 'small-receiver', pipe, dst, 16, WAIT_MS);
+      await until(ctx, () => big !== '', WAIT_MS, 1, 'the long send fails');
+      c.is(big, 'EMSGSIZE');
+      m.store(src, 0, bytes('fits'));
+      c.is(ok(await cosend(k, pipe, src, 4, { timeoutMs: WAIT_MS })), 4, 'a message that fits goes to the waiting receive');
+      await until(ctx, () => got() !== '', WAIT_MS, 1, 'the receive returns');
+      c.is(got(), 4);
+      c.is(text(m.load(dst, 0, 4)), 'fits');
+      // A send that timed out is gone: the next receive finds nothing.
+      m.store(src, 0, bytes('late'));
+      c.is(tagOf(await cosend(k, pipe, src, 4, { timeoutMs: 5 })), 'ETIMEDOUT');
+      c.is(tagOf(await corecv(k, pipe, dst, 16, { timeoutMs: 5 })), 'ETIMEDOUT', 'the timed-out message is not received');
+    },
+  },
+
+  pipeSenderDies: {
+    title: 'a COPIPE sender whose co-process ends while it waits takes its message with it: the next receive gets the next message',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const pipe = ok(await openCoport(k, 'COPIPE'));
+      const h = ctx.coexecvec({ module: import.meta.url, export: 'dyingPipeSender', name: 'dying-sender' }, ['dying-sender'], [pipe]);
+      c.is((await h.exited).code, 3, 'the sender ended while its thread waited');
+      if (ctx.runtime === 'inline') {
+        // The dead thread's wait ends and it stops counting itself as a waiting sender. (A
+        // killed worker cannot: on threads copoll may go on reporting IN — ipcd's README.)
+        const noSender = async () => ok(await copoll(k, [{ port: pipe, events: PollEvent.IN }], 0)).revents[0] === 0;
+        await until(ctx, noSender, WAIT_MS, 1, 'no sender waits any more (copoll: no IN)');
+      }
+      const dst = ok(ctx.malloc(16));
+      c.is(tagOf(await corecv(k, pipe, dst, 16, { timeoutMs: 5 })), 'ETIMEDOUT', "nothing is received from the dead sender");
+      const got = receiveOnThread(ctx, k, 'next-receiver', pipe, dst, 16, WAIT_MS);
+      const src = ok(ctx.malloc(16));
+      m.store(src, 0, bytes('next'));
+      c.is(ok(await cosend(k, pipe, src, 4, { timeoutMs: WAIT_MS })), 4);
+      await until(ctx, () => got() !== '', WAIT_MS, 1, 'the next receiver returns');
+      c.is(got(), 4);
+      c.is(text(m.load(dst, 0, 4)), 'next');
+    },
+  },
+
   pipeReceiverDies: {
     title: 'a COPIPE receiver whose co-process ends while it waits gives the pipe back: no send lands in its buffer, the next receiver gets the next message',
     async run(ctx, k, c) {
@@ -535,6 +601,20 @@ export async function dyingPipeReceiver(ctx: CoProcessApi): Promise<number> {
     await corecv(ok(k.session.on(th)), pipe, buf, 16, { timeoutMs: 60_000 });
   });
   await receiverWaiting(k, pipe);
+  ctx.exit(3);
+}
+
+/** capv: [COPIPE port]. A thread waits in cosend (inline: its message offered); the co-process then ends (exit 3) under it. */
+export async function dyingPipeSender(ctx: CoProcessApi): Promise<number> {
+  const pipe = ctx.capv[0]!;
+  const k = ok(await coprocInit(ctx));
+  const buf = ok(ctx.malloc(16));
+  ctx.machine.store(buf, 0, bytes('lost'));
+  ctx.spawnThread('waiting-sender', async (th) => {
+    await cosend(ok(k.session.on(th)), pipe, buf, 4, { timeoutMs: 60_000 });
+  });
+  const r = ok(await copoll(k, [{ port: pipe, events: PollEvent.IN }], 5000));
+  if (r.revents[0] !== PollEvent.IN) throw new Error('the sender never waited');
   ctx.exit(3);
 }
 

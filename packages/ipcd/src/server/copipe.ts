@@ -1,11 +1,25 @@
 /**
- * COPIPE: a synchronous rendezvous (spec §3.6). The receiver publishes a write-only capability
- * to its own buffer, bounded to the length it asked for, and waits; one sender copies straight
- * into it. Both sides take timeouts, close wakes them, and an abandoned receive is withdrawn
- * (fixes §8.17). Status: OPEN → (receiver) READY → (sender) BUSY → DONE → (receiver) OPEN.
- * READY and DONE name the receiver, which stays registered for the whole receive (a robust
- * word, see port-record): a receiver that dies waiting puts the pipe back to OPEN, and a
- * sender that dies mid-copy puts it back to READY for the next sender.
+ * COPIPE: a synchronous rendezvous (spec §3.6), one copy per message, straight from the
+ * sender's memory into the receiver's. The receiver publishes a write-only view of its own
+ * buffer, bounded to the length it asked for (STATUS: OPEN → READY), and waits; one sender
+ * copies into it (READY → BUSY → DONE) and the receiver collects (DONE → OPEN).
+ *
+ * Inline, a waiting sender may instead offer its message: it publishes a read-only view of it
+ * (the OFFER word: OPEN → OFFERED) and waits; the next receiver copies out of it (OFFERED →
+ * BUSY → TAKEN) and the sender collects (TAKEN → OPEN). comsg has only the first, so a stream
+ * waits twice a message (after each copy the sender waits again while the receiver collects
+ * and publishes anew); with offers a producer and consumer that alternate wait once a message,
+ * each one's next call finding the other already waiting. Inline a wait is a task switch, so
+ * that halves the switches. On threads senders do not offer: both ends run at once, a wait is
+ * a spin, and copying alternately on the two cores moved the receiver's buffer between their
+ * caches every message (measured slower: see docs/DESIGN.md). Neither side reaches the other's
+ * memory beyond the message, and tags never travel (the copies strip them).
+ *
+ * Both sides take timeouts, close wakes them, and an abandoned receive or offer is withdrawn
+ * (fixes §8.17). STATUS is the receivers' word and OFFER the senders', each a robust word (see
+ * port-record) that names its thread for the whole operation: a receiver or sender that dies
+ * waiting puts its word back to OPEN, and one that dies mid-copy puts the other side's back to
+ * READY or OFFERED for the next peer.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
@@ -13,6 +27,8 @@ import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
 import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release, unwatchSeq, watchSeq } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
+
+const EMSGSIZE = sysError('EMSGSIZE', 'cosend', '').errno;
 
 /** The refusals a stream meets on every other message: immutable values, made once. */
 const NO_RECEIVER = E.left(sysError('EAGAIN', 'cosend', 'no receiver waiting'));
@@ -56,21 +72,34 @@ function pipeSendChecked(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   return r;
 }
 
+/**
+ * Waiting send: into a waiting receiver's buffer if there is one; else (inline, once the OFFER
+ * word is free) offer the message and wait for a receiver to take it, or for the timeout or
+ * close. A timeout of 0 never offers: it is the non-blocking send, reporting ETIMEDOUT.
+ */
 export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
   const first = pipeSend(m, thread, port, buf, len);
   if (E.isRight(first) || first.left._tag !== 'EAGAIN') return first;
   const rec = port.rec;
+  const due = deadline(thread.now(), timeoutMs);
+  const offers = !thread.preemptible && timeoutMs !== 0;
   // The window is re-checked after every wait (windowOf): one check lives for one step, never across a sleep.
   let w = windowOf(m, port);
   // Announce a waiting sender (copoll reports IN to receivers).
   w.add(Rec.SENDERS, 1);
   publish(w, thread);
+  let offer = NOT_TAKEN;
   try {
-    return await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
+    const r = await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
       w = windowOf(m, port);
       if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
-      return pipeSendChecked(m, thread, port, w, buf, len);
+      const direct = pipeSendChecked(m, thread, port, w, buf, len);
+      if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
+      offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
+      return offer === NOT_TAKEN ? direct : OFFERING;
     });
+    if (offer === NOT_TAKEN) return r;
+    return await offerAndWait(m, thread, port, offer, buf, len, due, timeoutMs);
   } finally {
     w = windowOf(m, port);
     if (w.load(Rec.GEN) === port.gen) {
@@ -80,9 +109,50 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   }
 }
 
+/** What the send attempt answers once this thread holds the OFFER word (a send's length is never 0). */
+const OFFERING = E.right(0);
+
+/** A waiting party's values of its word: published, finished by the peer, and held by itself. */
+interface Mine {
+  readonly waiting: number;
+  readonly done: number;
+  readonly busy: number;
+}
+
+function mineOf(thread: CoThreadApi, waiting: number, done: number): Mine {
+  return { waiting: ownedBy(waiting, thread.tid), done: ownedBy(done, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
+}
+
+/** The sender holds the OFFER word (BUSY): publish a read-only view of the message, wait until a receiver took it. */
+async function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+  const rec = port.rec;
+  const w = windowOf(m, port);
+  const published = guarded('cosend', () => {
+    m.storeCap(rec, Rec.OFFER_BUF, port.table.sendView(buf, len));
+    return E.right(0);
+  });
+  if (E.isLeft(published)) {
+    release(w, thread, slot, Status.OPEN, Rec.OFFER);
+    return published;
+  }
+  w.store(Rec.OFFER_LEN, len);
+  w.store(Rec.OFFER_RESULT, 0);
+  const mine = mineOf(thread, Status.OFFERED, Status.TAKEN);
+  // Counted as SEQ's waiter before the offer is up, so a receiver's TAKEN always wakes us.
+  watchSeq(m, rec);
+  try {
+    handOn(w, thread, mine.waiting, Rec.OFFER);
+    publish(w, thread);
+    return await awaitPeer(m, thread, port, slot, mine, SENDER, due, timeoutMs, undefined, 0);
+  } finally {
+    unwatchSeq(m, rec);
+  }
+}
+
 /**
- * Receive: wait for the pipe to be free (one receive at a time), publish the buffer, wait for a
- * sender. Returns the bytes written. A timeout withdraws the buffer (ETIMEDOUT) unless a
+ * Receive: wait for the pipe to be free (one receive at a time); take a waiting sender's offer
+ * if there is one, else publish the buffer and wait for a sender (taking an offer made
+ * meanwhile). Returns the bytes written. A timeout withdraws the buffer (ETIMEDOUT) unless a
  * sender already claimed it, in which case the receive completes.
  */
 export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
@@ -98,7 +168,14 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   if (E.isLeft(claimed)) return claimed;
   const w = windowOf(m, port);
   const slot = claimed.right;
-  const mine = { ready: ownedBy(Status.READY, thread.tid), done: ownedBy(Status.DONE, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
+  // 2. A sender waits with an offer already: copy it, done.
+  const took = takeOffer(m, thread, w, buf, len);
+  if (took !== undefined) {
+    release(w, thread, slot, Status.OPEN);
+    publish(w, thread);
+    return took;
+  }
+  // 3. Publish the buffer and wait.
   const published = guarded('corecv', () => {
     m.storeCap(rec, Rec.BUF, port.table.receiveView(buf, len));
     return E.right(0);
@@ -108,12 +185,13 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
     return published;
   }
   w.store(Rec.RESULT, 0);
-  // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE always wakes us.
+  const mine = mineOf(thread, Status.READY, Status.DONE);
+  // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE (or offer) always wakes us.
   watchSeq(m, rec);
   try {
-    handOn(w, thread, mine.ready);
+    handOn(w, thread, mine.waiting);
     publish(w, thread);
-    return await awaitSender(m, thread, port, slot, mine, due, timeoutMs);
+    return await awaitPeer(m, thread, port, slot, mine, RECEIVER, due, timeoutMs, buf, len);
   } finally {
     unwatchSeq(m, rec);
   }
@@ -131,15 +209,32 @@ function claimPipe(m: CapMachine, thread: CoThreadApi, port: ResolvedPort): E.Ei
   return taken !== NOT_TAKEN ? E.right(taken) : PIPE_BUSY;
 }
 
-/** Step 2 of a receive: wait until a sender marks the buffer DONE (or close, timeout, death). */
-async function awaitSender(
+/** Where one side's exchange lives in the record. */
+interface Side {
+  readonly op: 'cosend' | 'corecv';
+  readonly word: number;
+  readonly view: number;
+  readonly result: number;
+}
+
+const SENDER: Side = { op: 'cosend', word: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT };
+const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: Rec.RESULT };
+
+/**
+ * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
+ * timeout, death. A receiver (`buf` given) takes an offer made after it published instead.
+ */
+async function awaitPeer(
   m: CapMachine,
   thread: CoThreadApi,
   port: ResolvedPort,
   slot: number,
-  mine: { readonly ready: number; readonly done: number; readonly busy: number },
+  mine: Mine,
+  side: Side,
   due: number,
   timeoutMs: number,
+  buf: Capability | undefined,
+  len: number,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
   let w: WordWindow;
@@ -148,44 +243,87 @@ async function awaitSender(
     const seq = w.load(Rec.SEQ);
     if (w.load(Rec.GEN) !== port.gen) {
       thread.robustLeave(slot);
-      return E.left(sysError('EPIPE', 'corecv', 'coport is gone'));
+      return E.left(sysError('EPIPE', side.op, 'coport is gone'));
     }
-    if (w.compareExchange(Rec.STATUS, mine.done, mine.busy) === mine.done) return collect(m, thread, w, slot);
+    if (w.compareExchange(side.word, mine.done, mine.busy) === mine.done) return collect(m, thread, w, slot, side);
+    if (buf !== undefined && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, mine.waiting, mine.busy) === mine.waiting) {
+      // Withdrawn while it takes the offer; published again if the offer is gone or refused.
+      const took = takeOffer(m, thread, w, buf, len);
+      if (took !== undefined) {
+        clearBuf(m, w.cap);
+        release(w, thread, slot, Status.OPEN);
+        publish(w, thread);
+        return took;
+      }
+      handOn(w, thread, mine.waiting);
+      publish(w, thread);
+      continue;
+    }
     const closed = w.load(Rec.CLOSED) !== 0;
     const left = remaining(thread.now(), due);
     if (closed || left === 0) {
-      if (cancel(m, thread, w, slot, mine.ready)) {
-        return E.left(closed ? sysError('EPIPE', 'corecv', 'coport closed while waiting') : sysError('ETIMEDOUT', 'corecv', `no sender within ${timeoutMs} ms`));
+      if (cancel(m, thread, w, slot, mine.waiting, side)) {
+        return E.left(closed ? sysError('EPIPE', side.op, 'coport closed while waiting') : sysError('ETIMEDOUT', side.op, `no ${side === SENDER ? 'receiver' : 'sender'} within ${timeoutMs} ms`));
       }
-      continue; // a sender holds the buffer right now: it finishes in one copy
+      continue; // the peer holds it right now: it finishes in one copy
     }
     const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
     if (why === 'closed' || why === 'deadlock') {
-      // If a sender holds the buffer right now, the registration stays: it will mark the pipe
-      // DONE for this thread, and the runtime rolls that back when this (ending) thread is gone.
-      cancel(m, thread, windowOf(m, port), slot, mine.ready);
-      return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', 'corecv', `wait ended: ${why}`));
+      // If the peer holds it right now, the registration stays: the peer will mark it
+      // DONE/TAKEN for this thread, and the runtime rolls that back when this (ending) thread is gone.
+      cancel(m, thread, windowOf(m, port), slot, mine.waiting, side);
+      return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', side.op, `wait ended: ${why}`));
     }
   }
 }
 
-/** Withdraw a published buffer no sender has claimed; false if one holds it right now. */
-function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, ready: number): boolean {
-  if (w.compareExchange(Rec.STATUS, ready, ownedBy(Status.BUSY, thread.tid)) !== ready) return false;
-  clearBuf(m, w.cap);
-  release(w, thread, slot, Status.OPEN);
+/**
+ * A receiver holding the pipe takes a waiting sender's offer: copies it into `dst` and marks it
+ * TAKEN for the sender. An offer longer than `len` goes back to its sender as EMSGSIZE (the
+ * receive goes on, as when a sender finds the receiver's buffer too short). Undefined when
+ * there was no offer to take, or it was refused.
+ */
+function takeOffer(m: CapMachine, thread: CoThreadApi, w: WordWindow, dst: Capability, len: number): E.Either<SysError, number> | undefined {
+  const offered = w.load(Rec.OFFER);
+  if (stateOf(offered) !== Status.OFFERED) return undefined;
+  const slot = acquire(w, thread, offered, Rec.OFFER);
+  if (slot === NOT_TAKEN) return undefined;
+  const n = w.load(Rec.OFFER_LEN);
+  let r: E.Either<SysError, number> | undefined;
+  if (n > len) {
+    w.store(Rec.OFFER_RESULT, -EMSGSIZE);
+  } else {
+    const src = m.loadCap(w.cap, Rec.OFFER_BUF);
+    r = guarded('corecv', () => {
+      m.copy(dst, 0, src, 0, n, true);
+      return E.right(n);
+    });
+    w.store(Rec.OFFER_RESULT, E.isRight(r) ? n : -r.left.errno);
+  }
+  release(w, thread, slot, ownedBy(Status.TAKEN, ownerOf(offered)), Rec.OFFER);
+  publish(w, thread);
+  return r;
+}
+
+/** Withdraw what this side published and no peer has claimed; false if the peer holds it right now. */
+function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, waiting: number, side: Side): boolean {
+  if (w.compareExchange(side.word, waiting, ownedBy(Status.BUSY, thread.tid)) !== waiting) return false;
+  clearBuf(m, w.cap, side.view);
+  release(w, thread, slot, Status.OPEN, side.word);
   publish(w, thread);
   return true;
 }
 
-function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number): E.Either<SysError, number> {
-  const n = w.load(Rec.RESULT);
-  clearBuf(m, w.cap);
-  w.store(Rec.RESULT, 0);
-  release(w, thread, slot, Status.OPEN);
-  publish(w, thread);
+/** The peer finished (DONE / TAKEN, now BUSY again as ours): read the result, free the word. */
+function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, side: Side): E.Either<SysError, number> {
+  const n = w.load(side.result);
+  clearBuf(m, w.cap, side.view);
+  w.store(side.result, 0);
+  release(w, thread, slot, Status.OPEN, side.word);
+  // Who waits for the word to be OPEN: other receivers (to claim the pipe), other senders (to offer).
+  if (side === RECEIVER || w.loadAtomic(Rec.SENDERS) > 1) publish(w, thread);
   if (n >= 0) return E.right(n);
-  return E.left(sysError(errnoName(-n) ?? 'EFAULT', 'corecv', 'the sender could not write the buffer'));
+  return E.left(sysError(errnoName(-n) ?? 'EFAULT', side.op, n === -EMSGSIZE ? "the message is longer than the receiver's buffer" : 'the peer could not copy the message'));
 }
 
 /** copipe_ready: a receiver is waiting right now. */

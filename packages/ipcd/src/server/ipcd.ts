@@ -121,12 +121,13 @@ export class Ipcd {
         if (ok) this.carrier.freeAll(port);
       } else {
         // Taken for good (the slot's next port re-initialises the record): no registration
-        // kept. A channel has two locks: senders' first, then receivers'.
+        // kept. Each type has two words: the senders' first (a channel's send lock, a pipe's
+        // OFFER), then the receivers'.
         const w = m.words(port.rec);
-        const drained = table.type === 'COPIPE' || channelHeld(w) === 0;
-        let taken = drained;
-        if (taken && table.type === 'COCHANNEL') {
-          const send = acquire(w, thread, Status.OPEN, Rec.SEND_LOCK);
+        const sendWord = table.type === 'COCHANNEL' ? Rec.SEND_LOCK : Rec.OFFER;
+        let taken = table.type === 'COPIPE' || channelHeld(w) === 0;
+        if (taken) {
+          const send = acquire(w, thread, Status.OPEN, sendWord);
           thread.robustLeave(send);
           taken = send !== NOT_TAKEN;
         }
@@ -134,8 +135,8 @@ export class Ipcd {
           const slot = acquire(w, thread, Status.OPEN);
           thread.robustLeave(slot);
           taken = slot !== NOT_TAKEN;
-          // The channel stays as it was if its receivers' lock is busy: give the senders' back.
-          if (!taken && table.type === 'COCHANNEL') w.store(Rec.SEND_LOCK, Status.OPEN);
+          // The port stays as it was if its receivers' word is busy: give the senders' back.
+          if (!taken) w.store(sendWord, Status.OPEN);
         }
         ok = taken;
       }

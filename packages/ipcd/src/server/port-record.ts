@@ -66,13 +66,26 @@ export const Rec = {
   SEND_START: 132,
   /** COCHANNEL: WERR while the last send was refused. */
   SEND_EVENTS: 136,
+  /**
+   * COPIPE: the senders' word, a robust word like STATUS: OPEN, BUSY, OFFERED (a waiting
+   * sender published its message at OFFER_BUF) and TAKEN (a receiver copied it), naming the
+   * sender from its claim until it collects.
+   */
+  OFFER: 140,
+  /** COPIPE: the offered message's length (OFFER_BUF's bounds may be rounded up). */
+  OFFER_LEN: 144,
+  /** COPIPE: bytes the receiver took from the offer, or −errno. */
+  OFFER_RESULT: 148,
+  /** Capability: COPIPE, the waiting sender's read-only view of its message. */
+  OFFER_BUF: 160,
 
   // ── published line: what receivers poll ──
   /** COCHANNEL: bytes ever written, modulo twice the capacity; one store commits a send. */
   END: 192,
 } as const;
 
-export const Status = { OPEN: 1, BUSY: 2, READY: 4, DONE: 8 } as const;
+/** States of a robust word (distinct 4-bit values, not flags). OFFERED and TAKEN are COPIPE's OFFER word's. */
+export const Status = { OPEN: 1, BUSY: 2, OFFERED: 3, READY: 4, TAKEN: 5, DONE: 8 } as const;
 
 /**
  * Publish a change: bump SEQ and wake its waiters, if any thread is counted in WAITERS.
@@ -107,9 +120,9 @@ export function unwatchSeq(m: CapMachine, rec: Capability): void {
 
 const NULL_CAP_BYTES = new Uint8Array(16);
 
-/** Empty the record's capability slot (a data write: the tag goes too). */
-export function clearBuf(m: CapMachine, rec: Capability): void {
-  m.store(rec, Rec.BUF, NULL_CAP_BYTES);
+/** Empty one of the record's capability slots, BUF unless told (a data write: the tag goes too). */
+export function clearBuf(m: CapMachine, rec: Capability, at: number = Rec.BUF): void {
+  m.store(rec, at, NULL_CAP_BYTES);
 }
 
 /**

@@ -9,7 +9,7 @@ import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
 
 /** Counters and flags a fresh port starts from (a slot's previous port may have left anything). */
-const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RECV_EVENTS, Rec.SEND_EVENTS, Rec.RESULT, Rec.SENDERS, Rec.WAITERS] as const;
+const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RECV_EVENTS, Rec.SEND_EVENTS, Rec.RESULT, Rec.SENDERS, Rec.WAITERS, Rec.OFFER_LEN, Rec.OFFER_RESULT] as const;
 
 export interface PortSlot {
   readonly slot: number;
@@ -47,8 +47,9 @@ export class PortTable {
   readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
   /** The last token resolved, and to what. */
   #lastResolved: { readonly token: OpenedToken; readonly port: ResolvedPort } | undefined;
-  /** COPIPE receive views by receiver buffer (see receiveView). */
+  /** COPIPE views by buffer (see receiveView, sendView). */
   readonly #views = new WeakMap<Capability, { readonly len: number; readonly view: Capability }>();
+  readonly #sendViews = new WeakMap<Capability, { readonly len: number; readonly view: Capability }>();
 
   constructor(
     machine: CapMachine,
@@ -89,6 +90,7 @@ export class PortTable {
     const rec = this.record(claim.slot);
     m.storeI32(rec, Rec.STATUS, Status.OPEN);
     m.storeI32(rec, Rec.SEND_LOCK, Status.OPEN);
+    m.storeI32(rec, Rec.OFFER, Status.OPEN);
     m.storeI32(rec, Rec.CLOSED, 0);
     m.storeI32(rec, Rec.EVENTS, init.events);
     for (const off of ZEROED_AT_OPEN) m.storeI32(rec, off, 0);
@@ -96,6 +98,7 @@ export class PortTable {
     m.storeI32(rec, Rec.GEN, claim.gen);
     if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
     else clearBuf(m, rec);
+    clearBuf(m, rec, Rec.OFFER_BUF);
     const port: PortSlot = { slot: claim.slot, gen: claim.gen, rec, closed: false, owner: -1 };
     this.slots.put(port);
     return port;
@@ -105,6 +108,7 @@ export class PortTable {
   free(port: PortSlot): void {
     this.#m.storeI32(port.rec, Rec.GEN, port.gen + 1);
     clearBuf(this.#m, port.rec);
+    clearBuf(this.#m, port.rec, Rec.OFFER_BUF);
     port.ring?.free();
     this.slots.release(port);
   }
@@ -145,12 +149,21 @@ export class PortTable {
    * once per buffer and length) instead of two capability derivations per message.
    */
   receiveView(buf: Capability, len: number): Capability {
-    const known = this.#views.get(buf);
+    return this.#view(this.#views, buf, len, Perm.STORE);
+  }
+
+  /** What a waiting COPIPE sender offers: its message bounded to `len`, LOAD only (GLOBAL kept), cached the same way. */
+  sendView(buf: Capability, len: number): Capability {
+    return this.#view(this.#sendViews, buf, len, Perm.LOAD);
+  }
+
+  #view(cache: WeakMap<Capability, { readonly len: number; readonly view: Capability }>, buf: Capability, len: number, perm: number): Capability {
+    const known = cache.get(buf);
     if (known !== undefined && known.len === len) return known.view;
     const m = this.#m;
     const at = m.setBoundsExact(buf, BigInt(len));
-    const view = m.andPerm(at.tag ? at : m.setBounds(buf, BigInt(len)), Perm.STORE | (buf.perms & Perm.GLOBAL));
-    this.#views.set(buf, { len, view });
+    const view = m.andPerm(at.tag ? at : m.setBounds(buf, BigInt(len)), perm | (buf.perms & Perm.GLOBAL));
+    cache.set(buf, { len, view });
     return view;
   }
 
