@@ -124,7 +124,7 @@ function mineOf(thread: CoThreadApi, waiting: number, done: number): Mine {
 }
 
 /** The sender holds the OFFER word (BUSY): publish a read-only view of the message, wait until a receiver took it. */
-async function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
   const w = windowOf(m, port);
   const published = guarded('cosend', () => {
@@ -133,20 +133,22 @@ async function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   });
   if (E.isLeft(published)) {
     release(w, thread, slot, Status.OPEN, Rec.OFFER);
-    return published;
+    return Promise.resolve(published);
   }
   w.store(Rec.OFFER_LEN, len);
   w.store(Rec.OFFER_RESULT, 0);
   const mine = mineOf(thread, Status.OFFERED, Status.TAKEN);
-  // Counted as SEQ's waiter before the offer is up, so a receiver's TAKEN always wakes us.
+  // Counted as SEQ's waiter before the offer is up, so a receiver's TAKEN always wakes us;
+  // awaitPeer stops counting when it ends.
   watchSeq(m, rec);
   try {
     handOn(w, thread, mine.waiting, Rec.OFFER);
     publish(w, thread);
-    return await awaitPeer(m, thread, port, slot, mine, SENDER, due, timeoutMs, undefined, 0);
-  } finally {
+  } catch (e) {
     unwatchSeq(m, rec);
+    throw e;
   }
+  return awaitPeer(m, thread, port, slot, mine, SENDER, due, timeoutMs, undefined, 0);
 }
 
 /**
@@ -155,25 +157,30 @@ async function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
  * meanwhile). Returns the bytes written. A timeout withdraws the buffer (ETIMEDOUT) unless a
  * sender already claimed it, in which case the receive completes.
  */
-export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
-  if ((port.rights & CoportRight.RECV) === 0) return E.left(sysError('EACCES', 'corecv', 'handle lacks RECV'));
+export function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+  if ((port.rights & CoportRight.RECV) === 0) return Promise.resolve(E.left(sysError('EACCES', 'corecv', 'handle lacks RECV')));
   const bad = checkBuffer(m, 'corecv', buf, len, Perm.STORE);
-  if (bad !== undefined) return E.left(bad);
-  const rec = port.rec;
+  if (bad !== undefined) return Promise.resolve(E.left(bad));
   const due = deadline(thread.now(), timeoutMs);
-  // 1. Claim the pipe (registered until the receive ends: see the header). Usually free: only
-  // a contended pipe pays for the retry loop's promise.
-  let claimed = claimPipe(m, thread, port);
-  if (E.isLeft(claimed) && claimed.left._tag === 'EAGAIN') claimed = await retrying(m, thread, rec, 'corecv', timeoutMs, () => claimPipe(m, thread, port));
-  if (E.isLeft(claimed)) return claimed;
+  // 1. Claim the pipe (registered until the receive ends: see the header). Usually free: then
+  // the receive is one promise, awaitPeer's — not an async function awaiting it, whose layer
+  // every wake-up would go through again. Only a contended pipe waits its turn first.
+  const claimed = claimPipe(m, thread, port);
+  if (E.isRight(claimed)) return receiveClaimed(m, thread, port, claimed.right, buf, len, due, timeoutMs);
+  if (claimed.left._tag !== 'EAGAIN') return Promise.resolve(claimed);
+  return retrying(m, thread, port.rec, 'corecv', timeoutMs, () => claimPipe(m, thread, port)).then((c) => (E.isLeft(c) ? c : receiveClaimed(m, thread, port, c.right, buf, len, due, timeoutMs)));
+}
+
+/** A claimed pipe: take a waiting sender's offer, else publish the buffer and wait (awaitPeer). */
+function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+  const rec = port.rec;
   const w = windowOf(m, port);
-  const slot = claimed.right;
   // 2. A sender waits with an offer already: copy it, done.
   const took = takeOffer(m, thread, w, buf, len);
   if (took !== undefined) {
     release(w, thread, slot, Status.OPEN);
     publish(w, thread);
-    return took;
+    return Promise.resolve(took);
   }
   // 3. Publish the buffer and wait.
   const published = guarded('corecv', () => {
@@ -182,19 +189,21 @@ export async function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: Res
   });
   if (E.isLeft(published)) {
     release(w, thread, slot, Status.OPEN);
-    return published;
+    return Promise.resolve(published);
   }
   w.store(Rec.RESULT, 0);
   const mine = mineOf(thread, Status.READY, Status.DONE);
-  // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE (or offer) always wakes us.
+  // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE (or offer) always
+  // wakes us; awaitPeer stops counting when it ends.
   watchSeq(m, rec);
   try {
     handOn(w, thread, mine.waiting);
     publish(w, thread);
-    return await awaitPeer(m, thread, port, slot, mine, RECEIVER, due, timeoutMs, buf, len);
-  } finally {
+  } catch (e) {
     unwatchSeq(m, rec);
+    throw e;
   }
+  return awaitPeer(m, thread, port, slot, mine, RECEIVER, due, timeoutMs, buf, len);
 }
 
 /**
@@ -223,6 +232,7 @@ const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
  * timeout, death. A receiver (`buf` given) takes an offer made after it published instead.
+ * The caller counted this thread as SEQ's waiter; it stops counting here.
  */
 async function awaitPeer(
   m: CapMachine,
@@ -238,42 +248,46 @@ async function awaitPeer(
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
   let w: WordWindow;
-  for (;;) {
-    w = windowOf(m, port);
-    const seq = w.load(Rec.SEQ);
-    if (w.load(Rec.GEN) !== port.gen) {
-      thread.robustLeave(slot);
-      return E.left(sysError('EPIPE', side.op, 'coport is gone'));
-    }
-    if (w.compareExchange(side.word, mine.done, mine.busy) === mine.done) return collect(m, thread, w, slot, side);
-    if (buf !== undefined && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, mine.waiting, mine.busy) === mine.waiting) {
-      // Withdrawn while it takes the offer; published again if the offer is gone or refused.
-      const took = takeOffer(m, thread, w, buf, len);
-      if (took !== undefined) {
-        clearBuf(m, w.cap);
-        release(w, thread, slot, Status.OPEN);
+  try {
+    for (;;) {
+      w = windowOf(m, port);
+      const seq = w.load(Rec.SEQ);
+      if (w.load(Rec.GEN) !== port.gen) {
+        thread.robustLeave(slot);
+        return E.left(sysError('EPIPE', side.op, 'coport is gone'));
+      }
+      if (w.compareExchange(side.word, mine.done, mine.busy) === mine.done) return collect(m, thread, w, slot, side);
+      if (buf !== undefined && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, mine.waiting, mine.busy) === mine.waiting) {
+        // Withdrawn while it takes the offer; published again if the offer is gone or refused.
+        const took = takeOffer(m, thread, w, buf, len);
+        if (took !== undefined) {
+          clearBuf(m, w.cap);
+          release(w, thread, slot, Status.OPEN);
+          publish(w, thread);
+          return took;
+        }
+        handOn(w, thread, mine.waiting);
         publish(w, thread);
-        return took;
+        continue;
       }
-      handOn(w, thread, mine.waiting);
-      publish(w, thread);
-      continue;
-    }
-    const closed = w.load(Rec.CLOSED) !== 0;
-    const left = remaining(thread.now(), due);
-    if (closed || left === 0) {
-      if (cancel(m, thread, w, slot, mine.waiting, side)) {
-        return E.left(closed ? sysError('EPIPE', side.op, 'coport closed while waiting') : sysError('ETIMEDOUT', side.op, `no ${side === SENDER ? 'receiver' : 'sender'} within ${timeoutMs} ms`));
+      const closed = w.load(Rec.CLOSED) !== 0;
+      const left = remaining(thread.now(), due);
+      if (closed || left === 0) {
+        if (cancel(m, thread, w, slot, mine.waiting, side)) {
+          return E.left(closed ? sysError('EPIPE', side.op, 'coport closed while waiting') : sysError('ETIMEDOUT', side.op, `no ${side === SENDER ? 'receiver' : 'sender'} within ${timeoutMs} ms`));
+        }
+        continue; // the peer holds it right now: it finishes in one copy
       }
-      continue; // the peer holds it right now: it finishes in one copy
+      const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
+      if (why === 'closed' || why === 'deadlock') {
+        // If the peer holds it right now, the registration stays: the peer will mark it
+        // DONE/TAKEN for this thread, and the runtime rolls that back when this (ending) thread is gone.
+        cancel(m, thread, windowOf(m, port), slot, mine.waiting, side);
+        return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', side.op, `wait ended: ${why}`));
+      }
     }
-    const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
-    if (why === 'closed' || why === 'deadlock') {
-      // If the peer holds it right now, the registration stays: the peer will mark it
-      // DONE/TAKEN for this thread, and the runtime rolls that back when this (ending) thread is gone.
-      cancel(m, thread, windowOf(m, port), slot, mine.waiting, side);
-      return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', side.op, `wait ended: ${why}`));
-    }
+  } finally {
+    unwatchSeq(m, rec);
   }
 }
 
