@@ -25,7 +25,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
-import { NOT_TAKEN, Rec, Status, acquire, clearBuf, handOn, publish, release, unwatchSeq, watchSeq } from './port-record.js';
+import { NOT_TAKEN, Rec, SENDER_SLOT_COUNT, Status, acquire, clearBuf, handOn, publish, release, unwatchSeq, waitingSenders, watchSeq } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 const EMSGSIZE = sysError('EMSGSIZE', 'cosend', '').errno;
@@ -85,8 +85,8 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   const offers = !thread.preemptible && timeoutMs !== 0;
   // The window is re-checked after every wait (windowOf): one check lives for one step, never across a sleep.
   let w = windowOf(m, port);
-  // Announce a waiting sender (copoll reports IN to receivers).
-  w.add(Rec.SENDERS, 1);
+  // Announce a waiting sender (copoll reports IN to receivers), in a sender slot if one is free.
+  const waiting = announceSender(w, thread);
   publish(w, thread);
   let offer = NOT_TAKEN;
   try {
@@ -103,10 +103,50 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   } finally {
     w = windowOf(m, port);
     if (w.load(Rec.GEN) === port.gen) {
-      if (w.add(Rec.SENDERS, -1) <= 0) w.add(Rec.SENDERS, 1); // never below zero (a reused record)
+      withdrawSender(w, thread, waiting);
       publish(w, thread);
     }
   }
+}
+
+/** Where a waiting sender counted itself: a sender slot (its robust registration and offset), or the overflow count. */
+interface Announced {
+  readonly registration: number;
+  readonly offset: number;
+}
+
+const IN_COUNT: Announced = { registration: -1, offset: -1 };
+
+/**
+ * Count the calling thread as a waiting sender: in a free sender slot (robust), else in
+ * SENDERS. Inline a plain count is enough: a thread whose co-process ends there has its wait
+ * ended and withdraws itself, where a killed worker runs nothing more.
+ */
+function announceSender(w: WordWindow, thread: CoThreadApi): Announced {
+  if (!thread.preemptible) {
+    w.add(Rec.SENDERS, 1);
+    return IN_COUNT;
+  }
+  const mine = ownedBy(Status.WAITING, thread.tid);
+  for (let i = 0; i < SENDER_SLOT_COUNT; i++) {
+    const offset = Rec.SENDER_SLOTS + 4 * i;
+    if (w.load(offset) !== 0) continue;
+    const registration = thread.robustEnter(w, offset, 0, Rec.SEQ);
+    if (registration < 0) break; // no registration left: the count will do
+    if (w.compareExchange(offset, 0, mine) === 0) return { registration, offset };
+    thread.robustLeave(registration);
+  }
+  w.add(Rec.SENDERS, 1);
+  return IN_COUNT;
+}
+
+function withdrawSender(w: WordWindow, thread: CoThreadApi, at: Announced): void {
+  if (at === IN_COUNT) {
+    if (w.add(Rec.SENDERS, -1) <= 0) w.add(Rec.SENDERS, 1); // never below zero (a reused record)
+    return;
+  }
+  w.compareExchange(at.offset, ownedBy(Status.WAITING, thread.tid), 0);
+  thread.robustLeave(at.registration);
 }
 
 /** What the send attempt answers once this thread holds the OFFER word (a send's length is never 0). */
@@ -335,7 +375,7 @@ function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number
   w.store(side.result, 0);
   release(w, thread, slot, Status.OPEN, side.word);
   // Who waits for the word to be OPEN: other receivers (to claim the pipe), other senders (to offer).
-  if (side === RECEIVER || w.loadAtomic(Rec.SENDERS) > 1) publish(w, thread);
+  if (side === RECEIVER || (thread.preemptible ? waitingSenders(w) : w.loadAtomic(Rec.SENDERS)) > 1) publish(w, thread);
   if (n >= 0) return E.right(n);
   return E.left(sysError(errnoName(-n) ?? 'EFAULT', side.op, n === -EMSGSIZE ? "the message is longer than the receiver's buffer" : 'the peer could not copy the message'));
 }

@@ -11,7 +11,7 @@ import { ALL_EVENTS, PollEvent, type CoportTypeName } from '../protocol/types.js
 import { deadline, remaining } from './checks.js';
 import { channelEvents } from './cochannel.js';
 import { pipeReady } from './copipe.js';
-import { Rec, unwatchSeq, watchSeq } from './port-record.js';
+import { Rec, unwatchSeq, waitingSenders, watchSeq } from './port-record.js';
 import type { PortTable, ResolvedPort } from './port-table.js';
 
 export const MAX_POLL_ENTRIES = 1024;
@@ -23,7 +23,7 @@ export function currentEvents(m: CapMachine, type: CoportTypeName, port: Resolve
   const closed = m.loadI32(rec, Rec.CLOSED) !== 0 ? PollEvent.CLOSED : 0;
   if (type !== 'COPIPE') return m.loadI32(rec, Rec.EVENTS) | closed;
   const ready = pipeReady(m, rec) && closed === 0 ? PollEvent.OUT : 0;
-  const senders = m.loadI32(rec, Rec.SENDERS) > 0 ? PollEvent.IN : 0;
+  const senders = waitingSenders(port.words) > 0 ? PollEvent.IN : 0;
   return ready | senders | closed;
 }
 

@@ -35,7 +35,7 @@ export const Rec = {
   WAITERS: 20,
   /** COCARRIER: messages queued. */
   LENGTH: 24,
-  /** COPIPE: senders currently waiting for a receiver. */
+  /** COPIPE: senders waiting for a receiver beyond the SENDER_SLOTS (a plain count: see there). */
   SENDERS: 28,
   /** COPIPE: bytes the sender wrote, or −errno. */
   RESULT: 32,
@@ -78,14 +78,31 @@ export const Rec = {
   OFFER_RESULT: 148,
   /** Capability: COPIPE, the waiting sender's read-only view of its message. */
   OFFER_BUF: 160,
+  /**
+   * COPIPE: SENDER_SLOT_COUNT robust words, each free (0) or naming a sender that waits for a
+   * receiver (copoll's IN). A count could not survive its sender: a worker killed while it
+   * waits never decrements it, and the pipe would report IN for good. A slot names its
+   * thread, so the runtime frees it when the thread dies. Senders past the slots use SENDERS.
+   */
+  SENDER_SLOTS: 176,
 
   // ── published line: what receivers poll ──
   /** COCHANNEL: bytes ever written, modulo twice the capacity; one store commits a send. */
   END: 192,
 } as const;
 
-/** States of a robust word (distinct 4-bit values, not flags). OFFERED and TAKEN are COPIPE's OFFER word's. */
-export const Status = { OPEN: 1, BUSY: 2, OFFERED: 3, READY: 4, TAKEN: 5, DONE: 8 } as const;
+/** States of a robust word (distinct 4-bit values, not flags). OFFERED and TAKEN are COPIPE's OFFER word's, WAITING its sender slots'. */
+export const Status = { OPEN: 1, BUSY: 2, OFFERED: 3, READY: 4, TAKEN: 5, WAITING: 6, DONE: 8 } as const;
+
+/** COPIPE sender slots (Rec.SENDER_SLOTS): four words, to the end of the send line. */
+export const SENDER_SLOT_COUNT = 4;
+
+/** COPIPE: senders waiting for a receiver now (slots taken, plus the overflow count). */
+export function waitingSenders(w: WordWindow): number {
+  let n = w.loadAtomic(Rec.SENDERS);
+  for (let i = 0; i < SENDER_SLOT_COUNT; i++) if (w.loadAtomic(Rec.SENDER_SLOTS + 4 * i) !== 0) n++;
+  return n;
+}
 
 /**
  * Publish a change: bump SEQ and wake its waiters, if any thread is counted in WAITERS.
