@@ -152,17 +152,6 @@ function withdrawSender(w: WordWindow, thread: CoThreadApi, at: Announced): void
 /** What the send attempt answers once this thread holds the OFFER word (a send's length is never 0). */
 const OFFERING = E.right(0);
 
-/** A waiting party's values of its word: published, finished by the peer, and held by itself. */
-interface Mine {
-  readonly waiting: number;
-  readonly done: number;
-  readonly busy: number;
-}
-
-function mineOf(thread: CoThreadApi, waiting: number, done: number): Mine {
-  return { waiting: ownedBy(waiting, thread.tid), done: ownedBy(done, thread.tid), busy: ownedBy(Status.BUSY, thread.tid) };
-}
-
 /** The sender holds the OFFER word (BUSY): publish a read-only view of the message, wait until a receiver took it. */
 function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
@@ -177,18 +166,17 @@ function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, sl
   }
   w.store(Rec.OFFER_LEN, len);
   w.store(Rec.OFFER_RESULT, 0);
-  const mine = mineOf(thread, Status.OFFERED, Status.TAKEN);
   // Counted as SEQ's waiter before the offer is up, so a receiver's TAKEN always wakes us;
   // awaitPeer stops counting when it ends.
   watchSeq(m, rec);
   try {
-    handOn(w, thread, mine.waiting, Rec.OFFER);
+    handOn(w, thread, ownedBy(Status.OFFERED, thread.tid), Rec.OFFER);
     publish(w, thread);
   } catch (e) {
     unwatchSeq(m, rec);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, mine, SENDER, due, timeoutMs, undefined, 0);
+  return awaitPeer(m, thread, port, slot, SENDER, due, timeoutMs, undefined, 0);
 }
 
 /**
@@ -232,18 +220,17 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
     return Promise.resolve(published);
   }
   w.store(Rec.RESULT, 0);
-  const mine = mineOf(thread, Status.READY, Status.DONE);
   // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE (or offer) always
   // wakes us; awaitPeer stops counting when it ends.
   watchSeq(m, rec);
   try {
-    handOn(w, thread, mine.waiting);
+    handOn(w, thread, ownedBy(Status.READY, thread.tid));
     publish(w, thread);
   } catch (e) {
     unwatchSeq(m, rec);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, mine, RECEIVER, due, timeoutMs, buf, len);
+  return awaitPeer(m, thread, port, slot, RECEIVER, due, timeoutMs, buf, len);
 }
 
 /**
@@ -258,16 +245,18 @@ function claimPipe(m: CapMachine, thread: CoThreadApi, port: ResolvedPort): E.Ei
   return taken !== NOT_TAKEN ? E.right(taken) : PIPE_BUSY;
 }
 
-/** Where one side's exchange lives in the record. */
+/** Where one side's exchange lives in the record, and its word's states while it waits and once the peer is done. */
 interface Side {
   readonly op: 'cosend' | 'corecv';
   readonly word: number;
   readonly view: number;
   readonly result: number;
+  readonly waiting: number;
+  readonly done: number;
 }
 
-const SENDER: Side = { op: 'cosend', word: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT };
-const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: Rec.RESULT };
+const SENDER: Side = { op: 'cosend', word: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT, waiting: Status.OFFERED, done: Status.TAKEN };
+const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
@@ -279,7 +268,6 @@ async function awaitPeer(
   thread: CoThreadApi,
   port: ResolvedPort,
   slot: number,
-  mine: Mine,
   side: Side,
   due: number,
   timeoutMs: number,
@@ -287,6 +275,10 @@ async function awaitPeer(
   len: number,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
+  // This thread's values of its word: published, finished by the peer, held by itself.
+  const waiting = ownedBy(side.waiting, thread.tid);
+  const done = ownedBy(side.done, thread.tid);
+  const busy = ownedBy(Status.BUSY, thread.tid);
   let w: WordWindow;
   try {
     for (;;) {
@@ -296,8 +288,8 @@ async function awaitPeer(
         thread.robustLeave(slot);
         return E.left(sysError('EPIPE', side.op, 'coport is gone'));
       }
-      if (w.compareExchange(side.word, mine.done, mine.busy) === mine.done) return collect(m, thread, w, slot, side);
-      if (buf !== undefined && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, mine.waiting, mine.busy) === mine.waiting) {
+      if (w.compareExchange(side.word, done, busy) === done) return collect(m, thread, w, slot, side);
+      if (buf !== undefined && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, waiting, busy) === waiting) {
         // Withdrawn while it takes the offer; published again if the offer is gone or refused.
         const took = takeOffer(m, thread, w, buf, len);
         if (took !== undefined) {
@@ -306,14 +298,14 @@ async function awaitPeer(
           publish(w, thread);
           return took;
         }
-        handOn(w, thread, mine.waiting);
+        handOn(w, thread, waiting);
         publish(w, thread);
         continue;
       }
       const closed = w.load(Rec.CLOSED) !== 0;
       const left = remaining(thread.now(), due);
       if (closed || left === 0) {
-        if (cancel(m, thread, w, slot, mine.waiting, side)) {
+        if (cancel(m, thread, w, slot, waiting, side)) {
           return E.left(closed ? sysError('EPIPE', side.op, 'coport closed while waiting') : sysError('ETIMEDOUT', side.op, `no ${side === SENDER ? 'receiver' : 'sender'} within ${timeoutMs} ms`));
         }
         continue; // the peer holds it right now: it finishes in one copy
@@ -322,7 +314,7 @@ async function awaitPeer(
       if (why === 'closed' || why === 'deadlock') {
         // If the peer holds it right now, the registration stays: the peer will mark it
         // DONE/TAKEN for this thread, and the runtime rolls that back when this (ending) thread is gone.
-        cancel(m, thread, windowOf(m, port), slot, mine.waiting, side);
+        cancel(m, thread, windowOf(m, port), slot, waiting, side);
         return E.left(sysError(why === 'closed' ? 'EINTR' : 'EDEADLK', side.op, `wait ended: ${why}`));
       }
     }
