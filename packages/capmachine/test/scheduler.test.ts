@@ -95,6 +95,27 @@ testProp(
   { numRuns: 60 },
 );
 
+test('tasks that switch among themselves still let the event loop run: a macrotask queued at the start lands long before 5 000 switches end', async (t) => {
+  const s = new Scheduler();
+  const q = [new WaitQueue(s), new WaitQueue(s)];
+  let switches = 0;
+  let hostRanAt = -1;
+  setImmediate(() => (hostRanAt = switches));
+  for (const me of [0, 1]) {
+    s.spawn(`p${me}`, async (task) => {
+      // Each wakes the other and waits for its turn; the last waits end in deadlock.
+      for (let i = 0; i < 2_500; i++) {
+        switches++;
+        q[1 - me]!.wakeOne();
+        await q[me]!.wait(task);
+      }
+    });
+  }
+  await s.run();
+  t.is(switches, 5_000);
+  t.true(hostRanAt >= 0 && hostRanAt <= 1_100, `the host ran after ${hostRanAt} switches`);
+});
+
 test('the host gets a turn before the clock jumps: a wake-up it already had due beats a virtual timeout', async (t) => {
   const s = new Scheduler();
   const q = new WaitQueue(s);
