@@ -102,10 +102,7 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
     return await offerAndWait(m, thread, port, offer, buf, len, due, timeoutMs);
   } finally {
     w = windowOf(m, port);
-    if (w.load(Rec.GEN) === port.gen) {
-      withdrawSender(w, thread, waiting);
-      publish(w, thread);
-    }
+    withdrawSender(w, thread, waiting, w.load(Rec.GEN) === port.gen);
   }
 }
 
@@ -140,13 +137,18 @@ function announceSender(w: WordWindow, thread: CoThreadApi): Announced {
   return IN_COUNT;
 }
 
-function withdrawSender(w: WordWindow, thread: CoThreadApi, at: Announced): void {
-  if (at === IN_COUNT) {
-    if (w.add(Rec.SENDERS, -1) <= 0) w.add(Rec.SENDERS, 1); // never below zero (a reused record)
-    return;
+/**
+ * Stop counting the calling thread as a waiting sender, and tell pollers. A record reused by
+ * another port meanwhile (`samePort` false) was reset when it was: only the registration goes.
+ */
+function withdrawSender(w: WordWindow, thread: CoThreadApi, at: Announced, samePort: boolean): void {
+  if (at !== IN_COUNT) {
+    if (samePort) w.compareExchange(at.offset, ownedBy(Status.WAITING, thread.tid), 0);
+    thread.robustLeave(at.registration);
+  } else if (samePort && w.add(Rec.SENDERS, -1) <= 0) {
+    w.add(Rec.SENDERS, 1); // never below zero (a reused record)
   }
-  w.compareExchange(at.offset, ownedBy(Status.WAITING, thread.tid), 0);
-  thread.robustLeave(at.registration);
+  if (samePort) publish(w, thread);
 }
 
 /** What the send attempt answers once this thread holds the OFFER word (a send's length is never 0). */
