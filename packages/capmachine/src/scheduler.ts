@@ -65,8 +65,6 @@ export class Task {
 class Blocked {
   settled = false;
   unregister: (() => void) | undefined = undefined;
-  /** This wait's timer sequence number (-1: no timeout); see the task's timerSeq. */
-  timer = -1;
   readonly settle: (reason: WakeReason) => void;
 
   constructor(
@@ -220,7 +218,6 @@ export class Scheduler {
       wait.unregister = enqueue(wait.settle);
       if (!wait.settled && timeoutMs !== undefined && timeoutMs >= 0) {
         const seq = this.#timerSeq++;
-        wait.timer = seq;
         task.timerAt = this.now() + timeoutMs;
         task.timerSeq = seq;
         this.#timerTasks.push(task);
@@ -237,11 +234,9 @@ export class Scheduler {
     wait.settled = true;
     wait.unregister?.();
     wait.unregister = undefined;
-    if (wait.timer >= 0) {
-      this.#cancelTimer(wait.task, wait.timer);
-      wait.timer = -1;
-    }
     const task = wait.task;
+    // A task waits once at a time: a timer it has is this wait's (one that fired is already -1).
+    if (task.timerSeq >= 0) this.#cancelTimer(task);
     task.blockedSettle = undefined;
     task.wakeReason = reason;
     task.state = 'runnable';
@@ -250,8 +245,7 @@ export class Scheduler {
   }
 
   /** Timers are dropped lazily (a wait that ends early leaves its timer marked), compacted in bulk. */
-  #cancelTimer(task: Task, seq: number): void {
-    if (task.timerSeq !== seq) return; // already out of the list (it fired)
+  #cancelTimer(task: Task): void {
     task.timerSeq = -1;
     if (++this.#cancelledTimers > 64 && this.#cancelledTimers * 2 > this.#timerTasks.length) this.#compactTimers();
   }
@@ -308,10 +302,8 @@ export class Scheduler {
   }
 
   /** Wait until the running task parks with nothing else runnable or, failing that, the next macrotask. */
-  #untilParkedOrTick(task: Task): Promise<void> {
+  #untilParkedOrTick(): Promise<void> {
     const parked = new Promise<void>((r) => (this.#resumeDriver = r));
-    this.#current = task;
-    task.onPark = this.#onPark;
     if (!this.#tickArmed) {
       this.#tickArmed = true;
       setImmediate(this.#tick);
@@ -331,24 +323,35 @@ export class Scheduler {
     const resumeDriver = this.#resumeDriver;
     const current = this.#current;
     if (resumeDriver === undefined || current === undefined || current.state === 'running') return;
-    for (;;) {
-      if (this.#runnable.length === 0 || ((this.#switches + 1) & 1023) === 0) {
-        resumeDriver();
-        return;
-      }
-      const next = this.#rng === undefined ? this.#runnable.shift()! : this.#runnable.splice(Math.floor(this.#rng() * this.#runnable.length), 1)[0]!;
-      if (next.state === 'done') continue;
-      this.#switches++;
-      next.state = 'running';
-      this.#hostHadTurn = false;
-      this.#current = next;
-      next.onPark = this.#onPark;
-      const resume = next.resume;
-      next.resume = undefined;
-      resume?.(next.wakeReason);
+    const next = ((this.#switches + 1) & 1023) === 0 ? undefined : this.#takeRunnable();
+    if (next === undefined) {
+      resumeDriver();
       return;
     }
+    this.#switches++;
+    this.#start(next);
   };
+
+  /** The next runnable task that has not finished (FIFO, or chosen by the seed), if any. */
+  #takeRunnable(): Task | undefined {
+    while (this.#runnable.length > 0) {
+      // FIFO takes the head without the array splice() allocates for its result.
+      const task = this.#rng === undefined ? this.#runnable.shift()! : this.#runnable.splice(Math.floor(this.#rng() * this.#runnable.length), 1)[0]!;
+      if (task.state !== 'done') return task;
+    }
+    return undefined;
+  }
+
+  /** Set `task` running and resume it; it runs once the current stretch of code returns. */
+  #start(task: Task): void {
+    task.state = 'running';
+    this.#hostHadTurn = false;
+    this.#current = task;
+    task.onPark = this.#onPark;
+    const resume = task.resume;
+    task.resume = undefined;
+    resume?.(task.wakeReason);
+  }
 
   readonly #tick = (): void => {
     this.#tickArmed = false;
@@ -365,22 +368,17 @@ export class Scheduler {
     await null; // let #kick record this driver before it can possibly stop
     for (;;) {
       if (this.#runnable.length > 0) {
-        // FIFO takes the head without the array splice() allocates for its result.
-        const task = this.#rng === undefined ? this.#runnable.shift()! : this.#runnable.splice(Math.floor(this.#rng() * this.#runnable.length), 1)[0]!;
-        if (task.state === 'done') continue;
-        task.state = 'running';
-        this.#hostHadTurn = false;
-        const parked = this.#untilParkedOrTick(task);
-        const resume = task.resume;
-        task.resume = undefined;
-        resume?.(task.wakeReason);
+        const task = this.#takeRunnable();
+        if (task === undefined) continue;
+        const parked = this.#untilParkedOrTick();
+        this.#start(task);
         // Run until it parks or finishes; if it awaits something outside the scheduler,
         // let it go on concurrently after the microtask queue drains. The macrotask is
         // shared: a task that parks within microtasks costs no timer of its own.
         await parked;
         this.#resumeDriver = undefined;
         // Tasks may have switched among themselves meanwhile (#onPark): the one that ran last.
-        const last = this.#current ?? task;
+        const last = this.#current!;
         // Let the event loop breathe now and then (I/O, timers, other tests) in long runs.
         if ((++this.#switches & 1023) === 0) await macrotask();
         if (last.state === 'running') last.state = 'external';
