@@ -199,12 +199,23 @@ function defaultTimeout(type: CoportTypeName, options: WaitOptions): number {
  * COCARRIER: ipcd queues a copy (EAGAIN when the queue is full). Returns the bytes sent.
  */
 export function cosend(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
-  // Not an async function: with the port's type known, a waiting send is one promise (the
-  // entry's), not that promise awaited inside another — on the inline runtime every layer of
-  // an await chain is paid again on every wake-up.
+  return withEntry(k, port, 'cosend', (found) => sendVia(k, port, found, buf, len, options));
+}
+
+/**
+ * Run `via` with the port's type and entry. Not an async function: with the type known, a
+ * waiting operation is one promise (the entry's), not that promise awaited inside another —
+ * on the inline runtime every layer of an await chain is paid again on every wake-up. A throw
+ * (a bug) rejects, as it would in an async function.
+ */
+function withEntry(k: UkernThread, port: Capability, op: string, via: (found: FoundEntry) => Promise<E.Either<ComsgError, number>>): Promise<E.Either<ComsgError, number>> {
   const known = knownEntry(k, port);
-  if (known !== undefined) return settled(() => sendVia(k, port, known, buf, len, options));
-  return entryOf(k, port, 'cosend').then((e) => (E.isLeft(e) ? e : sendVia(k, port, e.right, buf, len, options)));
+  if (known === undefined) return entryOf(k, port, op).then((e) => (E.isLeft(e) ? e : via(e.right)));
+  try {
+    return via(known);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 function sendVia(k: UkernThread, port: Capability, found: FoundEntry, buf: Capability, len: number, options: WaitOptions): Promise<E.Either<ComsgError, number>> {
@@ -222,15 +233,6 @@ function sendVia(k: UkernThread, port: Capability, found: FoundEntry, buf: Capab
 /** A waiting request's answer: the entry's promise, or the fault CInvoke reported at once. */
 function waited<T>(r: Promise<E.Either<ComsgError, T>> | SysError): Promise<E.Either<ComsgError, T>> {
   return isSysError(r) ? Promise.resolve(E.left(r)) : r;
-}
-
-/** Run the synchronous part of an operation; a throw (a bug) rejects, as it would in an async function. */
-function settled<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return f();
-  } catch (e) {
-    return Promise.reject(e);
-  }
 }
 
 /**
@@ -283,10 +285,7 @@ function unknownType(port: unknown, op: string): E.Either<ComsgError, never> {
  * Returns the bytes received.
  */
 export function corecv(k: UkernThread, port: Capability, buf: Capability, len: number, options: WaitOptions = {}): Promise<E.Either<ComsgError, number>> {
-  // Not an async function, for the same reason as cosend.
-  const known = knownEntry(k, port);
-  if (known !== undefined) return settled(() => recvVia(k, port, known, buf, len, options));
-  return entryOf(k, port, 'corecv').then((e) => (E.isLeft(e) ? e : recvVia(k, port, e.right, buf, len, options)));
+  return withEntry(k, port, 'corecv', (found) => recvVia(k, port, found, buf, len, options));
 }
 
 function recvVia(k: UkernThread, port: Capability, found: FoundEntry, buf: Capability, len: number, options: WaitOptions): Promise<E.Either<ComsgError, number>> {
