@@ -88,8 +88,11 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   // Announce a waiting sender (copoll reports IN to receivers), in a sender slot if one is free.
   const waiting = announceSender(w, thread);
   publish(w, thread);
-  let offer = NOT_TAKEN;
+  // Inline the first try found no receiver, and nothing has run since: offer at once if the
+  // OFFER word is free, without the retry loop's promise (half a stream's sends come here).
+  let offer = offers ? acquire(w, thread, Status.OPEN, Rec.OFFER) : NOT_TAKEN;
   try {
+    if (offer !== NOT_TAKEN) return await offerAndWait(m, thread, port, offer, buf, len, due, timeoutMs);
     const r = await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
       w = windowOf(m, port);
       if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
