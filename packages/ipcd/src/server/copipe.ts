@@ -92,16 +92,17 @@ export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: Res
   // OFFER word is free, without the retry loop's promise (half a stream's sends come here).
   let offer = offers ? acquire(w, thread, Status.OPEN, Rec.OFFER) : NOT_TAKEN;
   try {
-    if (offer !== NOT_TAKEN) return await offerAndWait(m, thread, port, offer, buf, len, due, timeoutMs);
-    const r = await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
-      w = windowOf(m, port);
-      if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
-      const direct = pipeSendChecked(m, thread, port, w, buf, len);
-      if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
-      offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
-      return offer === NOT_TAKEN ? direct : OFFERING;
-    });
-    if (offer === NOT_TAKEN) return r;
+    if (offer === NOT_TAKEN) {
+      const r = await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
+        w = windowOf(m, port);
+        if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
+        const direct = pipeSendChecked(m, thread, port, w, buf, len);
+        if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
+        offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
+        return offer === NOT_TAKEN ? direct : OFFERING;
+      });
+      if (offer === NOT_TAKEN) return r;
+    }
     return await offerAndWait(m, thread, port, offer, buf, len, due, timeoutMs);
   } finally {
     w = windowOf(m, port);
@@ -157,31 +158,10 @@ function withdrawSender(w: WordWindow, thread: CoThreadApi, at: Announced, sameP
 /** What the send attempt answers once this thread holds the OFFER word (a send's length is never 0). */
 const OFFERING = E.right(0);
 
-/** The sender holds the OFFER word (BUSY): publish a read-only view of the message, wait until a receiver took it. */
+/** The sender holds the OFFER word (BUSY): offer a read-only view of the message, wait until a receiver took it. */
 function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
-  const rec = port.rec;
-  const w = windowOf(m, port);
-  const published = guarded('cosend', () => {
-    m.storeCap(rec, Rec.OFFER_BUF, port.table.sendView(buf, len));
-    return E.right(0);
-  });
-  if (E.isLeft(published)) {
-    release(w, thread, slot, Status.OPEN, Rec.OFFER);
-    return Promise.resolve(published);
-  }
-  w.store(Rec.OFFER_LEN, len);
-  w.store(Rec.OFFER_RESULT, 0);
-  // Counted as SEQ's waiter before the offer is up, so a receiver's TAKEN always wakes us;
-  // awaitPeer stops counting when it ends.
-  watchSeq(m, rec);
-  try {
-    handOn(w, thread, ownedBy(Status.OFFERED, thread.tid), Rec.OFFER);
-    publish(w, thread);
-  } catch (e) {
-    unwatchSeq(m, rec);
-    throw e;
-  }
-  return awaitPeer(m, thread, port, slot, SENDER, due, timeoutMs, undefined, 0);
+  windowOf(m, port).store(Rec.OFFER_LEN, len);
+  return publishAndAwait(m, thread, port, slot, SENDER, buf, len, due, timeoutMs);
 }
 
 /**
@@ -206,7 +186,6 @@ export function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: ResolvedP
 
 /** A claimed pipe: take a waiting sender's offer, else publish the buffer and wait (awaitPeer). */
 function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
-  const rec = port.rec;
   const w = windowOf(m, port);
   // 2. A sender waits with an offer already: copy it, done.
   const took = takeOffer(m, thread, w, buf, len);
@@ -216,26 +195,36 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
     return Promise.resolve(took);
   }
   // 3. Publish the buffer and wait.
-  const published = guarded('corecv', () => {
-    m.storeCap(rec, Rec.BUF, port.table.receiveView(buf, len));
+  return publishAndAwait(m, thread, port, slot, RECEIVER, buf, len, due, timeoutMs);
+}
+
+/**
+ * This side holds its word (BUSY): publish its view of `buf` (write-only for a receiver,
+ * read-only for a sender), mark the word waiting, and wait for the peer (awaitPeer).
+ */
+function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+  const rec = port.rec;
+  const w = windowOf(m, port);
+  const published = guarded(side.op, () => {
+    m.storeCap(rec, side.view, side === SENDER ? port.table.sendView(buf, len) : port.table.receiveView(buf, len));
     return E.right(0);
   });
   if (E.isLeft(published)) {
-    release(w, thread, slot, Status.OPEN);
+    release(w, thread, slot, Status.OPEN, side.word);
     return Promise.resolve(published);
   }
-  w.store(Rec.RESULT, 0);
-  // Counted as SEQ's waiter before the buffer is on offer, so a sender's DONE (or offer) always
-  // wakes us; awaitPeer stops counting when it ends.
+  w.store(side.result, 0);
+  // Counted as SEQ's waiter before the view is up, so the peer's DONE / TAKEN (or, for a
+  // receiver, an offer) always wakes us; awaitPeer stops counting when it ends.
   watchSeq(m, rec);
   try {
-    handOn(w, thread, ownedBy(Status.READY, thread.tid));
+    handOn(w, thread, ownedBy(side.waiting, thread.tid), side.word);
     publish(w, thread);
   } catch (e) {
     unwatchSeq(m, rec);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, RECEIVER, due, timeoutMs, buf, len);
+  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len);
 }
 
 /**
@@ -265,7 +254,7 @@ const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: 
 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
- * timeout, death. A receiver (`buf` given) takes an offer made after it published instead.
+ * timeout, death. A receiver takes an offer made after it published instead, into `buf`.
  * The caller counted this thread as SEQ's waiter; it stops counting here.
  */
 async function awaitPeer(
@@ -276,7 +265,7 @@ async function awaitPeer(
   side: Side,
   due: number,
   timeoutMs: number,
-  buf: Capability | undefined,
+  buf: Capability,
   len: number,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
@@ -294,7 +283,7 @@ async function awaitPeer(
         return E.left(sysError('EPIPE', side.op, 'coport is gone'));
       }
       if (w.compareExchange(side.word, done, busy) === done) return collect(m, thread, w, slot, side);
-      if (buf !== undefined && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, waiting, busy) === waiting) {
+      if (side === RECEIVER && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, waiting, busy) === waiting) {
         // Withdrawn while it takes the offer; published again if the offer is gone or refused.
         const took = takeOffer(m, thread, w, buf, len);
         if (took !== undefined) {
