@@ -531,6 +531,16 @@ export class CoThread implements CoThreadApi {
     // then re-checks and sleeps would hold its place until the address space shuts down.
     if (!this.#rec.alive) return CLOSED;
     const m = this.#space.machine;
+    if (words.length === 1) {
+      // The common wait, one word: no array of addresses.
+      const w = words[0]!;
+      try {
+        if (m.loadI32(w.cap, w.offset) !== w.expected) return CHANGED;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.#space.futex.waitOne(this.#rec.task, w.cap.addressNumber + w.offset, timeoutMs);
+    }
     const addresses: number[] = [];
     try {
       for (const w of words) {

@@ -4,11 +4,9 @@
  * change by bumping a word and waking its waiters; waiters re-check after every wake-up. The
  * threads runtime maps the same calls onto Atomics.wait/notify.
  */
-import type { Scheduler, Task, WakeReason } from './scheduler.js';
+import type { Blocked, Scheduler, Task, WaitSite, WakeReason } from './scheduler.js';
 
 const PRUNE_AT = 1024;
-
-type Settle = (r: WakeReason) => void;
 
 /**
  * The waiters on one word: a slot array that is reused, never rehashed. A Set here cost a
@@ -18,31 +16,31 @@ type Settle = (r: WakeReason) => void;
  * time in the garbage collector.
  */
 class WordWaiters {
-  readonly slots: Array<Settle | undefined> = [];
+  readonly slots: Array<Blocked | undefined> = [];
   count = 0;
 
-  add(settle: Settle): void {
+  add(wait: Blocked): void {
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       if (slots[i] === undefined) {
-        slots[i] = settle;
+        slots[i] = wait;
         this.count++;
         return;
       }
     }
-    slots.push(settle);
+    slots.push(wait);
     this.count++;
   }
 
-  remove(settle: Settle): void {
-    const i = this.slots.indexOf(settle);
+  remove(wait: Blocked): void {
+    const i = this.slots.indexOf(wait);
     if (i < 0) return;
     this.slots[i] = undefined;
     this.count--;
   }
 }
 
-export class FutexTable {
+export class FutexTable implements WaitSite {
   readonly #waiters = new Map<number, WordWaiters>();
   readonly #sched: Scheduler;
 
@@ -52,18 +50,32 @@ export class FutexTable {
 
   /** Block `task` until any of `addresses` is woken, or `timeoutMs` passes (negative: never). */
   wait(task: Task, addresses: readonly number[], timeoutMs: number | undefined): Promise<WakeReason> {
-    return this.#sched.block(task, timeoutMs, (settle) => {
-      for (const a of addresses) {
-        let w = this.#waiters.get(a);
-        if (w === undefined) this.#waiters.set(a, (w = new WordWaiters()));
-        w.add(settle);
-      }
-      return () => {
-        for (const a of addresses) this.#waiters.get(a)?.remove(settle);
-        // Emptied words stay (a streaming port's word is waited on again at once); prune now and then.
-        if (this.#waiters.size > PRUNE_AT) for (const [a, w] of this.#waiters) if (w.count === 0) this.#waiters.delete(a);
-      };
-    });
+    return addresses.length === 1 ? this.#sched.blockAt(task, timeoutMs, this, addresses[0]!) : this.#sched.blockAt(task, timeoutMs, this, -1, addresses);
+  }
+
+  /** wait for one word: the common case, with no array. */
+  waitOne(task: Task, address: number, timeoutMs: number | undefined): Promise<WakeReason> {
+    return this.#sched.blockAt(task, timeoutMs, this, address);
+  }
+
+  /** @internal WaitSite: the scheduler registers a wait here (blockAt). */
+  enter(wait: Blocked): void {
+    if (wait.keys === undefined) this.#waitersAt(wait.key).add(wait);
+    else for (const a of wait.keys) this.#waitersAt(a).add(wait);
+  }
+
+  /** @internal WaitSite: the wait ended. */
+  leave(wait: Blocked): void {
+    if (wait.keys === undefined) this.#waiters.get(wait.key)?.remove(wait);
+    else for (const a of wait.keys) this.#waiters.get(a)?.remove(wait);
+    // Emptied words stay (a streaming port's word is waited on again at once); prune now and then.
+    if (this.#waiters.size > PRUNE_AT) for (const [a, w] of this.#waiters) if (w.count === 0) this.#waiters.delete(a);
+  }
+
+  #waitersAt(address: number): WordWaiters {
+    let w = this.#waiters.get(address);
+    if (w === undefined) this.#waiters.set(address, (w = new WordWaiters()));
+    return w;
   }
 
   /** Wake every waiter on `address`; returns how many were waiting. */
@@ -76,9 +88,9 @@ export class FutexTable {
     const end = slots.length;
     let n = 0;
     for (let i = 0; i < end; i++) {
-      const settle = slots[i];
-      if (settle === undefined) continue;
-      settle('woken');
+      const wait = slots[i];
+      if (wait === undefined) continue;
+      wait.settle('woken');
       n++;
     }
     return n;

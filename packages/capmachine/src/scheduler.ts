@@ -31,8 +31,8 @@ export class Task {
   wakeReason: WakeReason = 'woken';
   /** Called when the task parks or finishes, so the driver can move on. */
   onPark: (() => void) | undefined;
-  /** Ends the task's current wait (set while it is blocked): interrupts and deadlock use it. */
-  blockedSettle: ((reason: WakeReason) => void) | undefined;
+  /** The task's current wait (set while it is blocked): interrupts, timers and deadlock end it. */
+  blocked: Blocked | undefined;
   /** Daemon tasks (e.g. threads parked in coaccept) do not keep `run()` going. */
   daemon = false;
   /** @internal The current wait's timer, kept on the task (see Scheduler's timer list): its deadline, and its sequence number (-1: none). */
@@ -57,21 +57,39 @@ export class Task {
 }
 
 /**
+ * Where a parked task is registered to be woken, when that place lives longer than the wait (the
+ * futex table): the wait names the place and its key, instead of a pair of closures per wait.
+ */
+export interface WaitSite {
+  /** Register `wait` at its key(s); the site calls `wait.settle` to wake it. */
+  enter(wait: Blocked): void;
+  /** Unregister `wait` (its wait ended: woken, timed out, interrupted). */
+  leave(wait: Blocked): void;
+}
+
+/**
  * One blocked call: settled once — by its waker, its timer, an interrupt or deadlock detection.
  * A class, not an object literal: V8 may decide to allocate a literal's objects straight in the
  * old generation once many of them lived long (threads parked at boot), and a short-lived wait
  * allocated there keeps every young object it points to alive through each young collection.
+ * `settle` is a method, not a closure: an inline switch allocated a dozen objects, and the
+ * collector took a sixth of a futex ping-pong.
  */
-class Blocked {
+export class Blocked {
   settled = false;
+  /** How it leaves its registration: a site (with its key, or keys when there are several), or a function (`block`). */
+  site: WaitSite | undefined = undefined;
+  key = 0;
+  keys: readonly number[] | undefined = undefined;
   unregister: (() => void) | undefined = undefined;
-  readonly settle: (reason: WakeReason) => void;
 
   constructor(
     readonly task: Task,
-    settle: (wait: Blocked, reason: WakeReason) => void,
-  ) {
-    this.settle = (reason) => settle(this, reason);
+    readonly settleWith: (wait: Blocked, reason: WakeReason) => void,
+  ) {}
+
+  settle(reason: WakeReason): void {
+    this.settleWith(this, reason);
   }
 }
 
@@ -205,39 +223,74 @@ export class Scheduler {
     timeoutMs: number | undefined,
     enqueue: (settle: (r: WakeReason) => void) => () => void,
   ): Promise<WakeReason> {
+    const wait = this.#blockedFor(task);
+    wait.unregister = enqueue((r) => wait.settle(r));
+    return this.#park(wait, timeoutMs);
+  }
+
+  /** Park `task` at `site` under `key` (or `keys`, when several): the site wakes it through the wait's `settle`. */
+  blockAt(task: Task, timeoutMs: number | undefined, site: WaitSite, key: number, keys?: readonly number[]): Promise<WakeReason> {
+    const wait = this.#blockedFor(task);
+    wait.site = site;
+    wait.key = key;
+    wait.keys = keys;
+    site.enter(wait);
+    return this.#park(wait, timeoutMs);
+  }
+
+  #blockedFor(task: Task): Blocked {
     if (task.state === 'blocked' || task.state === 'runnable' || task.state === 'done') {
       // Only the running task can block itself; anything else is code using another
       // thread's identity, which would corrupt both tasks' wake-ups. Fail loudly.
       throw new Error(`scheduler: blocking call for task ${task.name} (${task.state}) made from another task`);
     }
     const wait = new Blocked(task, this.#settleWait);
-    return new Promise<WakeReason>((resolve) => {
-      task.state = 'blocked';
-      task.resume = resolve;
-      task.blockedSettle = wait.settle;
-      wait.unregister = enqueue(wait.settle);
-      if (!wait.settled && timeoutMs !== undefined && timeoutMs >= 0) {
-        const seq = this.#timerSeq++;
-        task.timerAt = this.now() + timeoutMs;
-        task.timerSeq = seq;
-        this.#timerTasks.push(task);
-        this.#timerSeqs.push(seq);
-      }
-      task.onPark?.();
-    });
+    task.state = 'blocked';
+    task.blocked = wait;
+    return wait;
   }
+
+  /** The registered wait's promise: its timer, then the switch to the next task (onPark). */
+  #park(wait: Blocked, timeoutMs: number | undefined): Promise<WakeReason> {
+    const task = wait.task;
+    if (!wait.settled && timeoutMs !== undefined && timeoutMs >= 0) {
+      const seq = this.#timerSeq++;
+      task.timerAt = this.now() + timeoutMs;
+      task.timerSeq = seq;
+      this.#timerTasks.push(task);
+      this.#timerSeqs.push(seq);
+    }
+    // One shared executor, not a closure per wait: it hands the resolver to the task parking.
+    this.#parking = task;
+    const parked = new Promise<WakeReason>(this.#takeResolver);
+    task.onPark?.();
+    return parked;
+  }
+
+  #parking: Task | undefined;
+  readonly #takeResolver = (resolve: (r: WakeReason) => void): void => {
+    const task = this.#parking!;
+    this.#parking = undefined;
+    // Settled already (enqueue woke it at once, as yield does): runnable, not blocked.
+    task.resume = resolve;
+  };
 
   readonly #settleWait = (wait: Blocked, reason: WakeReason): void => this.#settle(wait, reason);
 
   #settle(wait: Blocked, reason: WakeReason): void {
     if (wait.settled) return;
     wait.settled = true;
-    wait.unregister?.();
-    wait.unregister = undefined;
+    if (wait.site !== undefined) {
+      wait.site.leave(wait);
+      wait.site = undefined;
+    } else {
+      wait.unregister?.();
+      wait.unregister = undefined;
+    }
     const task = wait.task;
     // A task waits once at a time: a timer it has is this wait's (one that fired is already -1).
     if (task.timerSeq >= 0) this.#cancelTimer(task);
-    task.blockedSettle = undefined;
+    task.blocked = undefined;
     task.wakeReason = reason;
     task.state = 'runnable';
     this.#runnable.push(task);
@@ -284,15 +337,15 @@ export class Scheduler {
 
   /** End `task`'s current wait (if any) with `reason`, e.g. `closed` when its process dies. */
   interrupt(task: Task, reason: WakeReason): boolean {
-    const settle = task.blockedSettle;
-    if (settle === undefined) return false;
-    settle(reason);
+    const wait = task.blocked;
+    if (wait === undefined) return false;
+    wait.settle(reason);
     return true;
   }
 
   /** Wake every blocked task with `reason` (used at shutdown). */
   wakeEverything(reason: WakeReason): void {
-    for (const t of [...this.#tasks]) t.blockedSettle?.(reason);
+    for (const t of [...this.#tasks]) t.blocked?.settle(reason);
   }
 
   /** Drive until every non-daemon task has finished (deadlocked waits are woken, never hung). */
@@ -416,19 +469,19 @@ export class Scheduler {
         this.#timerTasks.splice(i, 1);
         this.#timerSeqs.splice(i, 1);
         task.timerSeq = -1;
-        task.blockedSettle?.('timeout');
+        task.blocked?.settle('timeout');
         continue;
       }
       if (external) {
         await macrotask();
         continue;
       }
-      const stuck = [...this.#tasks].filter((t) => t.blockedSettle !== undefined && !t.daemon);
+      const stuck = [...this.#tasks].filter((t) => t.blocked !== undefined && !t.daemon);
       if (stuck.length === 0) {
         this.#driving = undefined;
         return;
       }
-      for (const t of stuck) t.blockedSettle?.('deadlock');
+      for (const t of stuck) t.blocked?.settle('deadlock');
     }
   }
 }
