@@ -77,37 +77,50 @@ function pipeSendChecked(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
  * word is free) offer the message and wait for a receiver to take it, or for the timeout or
  * close. A timeout of 0 never offers: it is the non-blocking send, reporting ETIMEDOUT.
  */
-export async function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+export function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
   const first = pipeSend(m, thread, port, buf, len);
-  if (E.isRight(first) || first.left._tag !== 'EAGAIN') return first;
-  const rec = port.rec;
-  const due = deadline(thread.now(), timeoutMs);
+  if (E.isRight(first) || first.left._tag !== 'EAGAIN') return Promise.resolve(first);
   const offers = !thread.preemptible && timeoutMs !== 0;
   // The window is re-checked after every wait (windowOf): one check lives for one step, never across a sleep.
-  let w = windowOf(m, port);
+  const w = windowOf(m, port);
   // Announce a waiting sender (copoll reports IN to receivers), in a sender slot if one is free.
   const waiting = announceSender(w, thread);
   publish(w, thread);
   // Inline the first try found no receiver, and nothing has run since: offer at once if the
   // OFFER word is free, without the retry loop's promise (half a stream's sends come here).
-  let offer = offers ? acquire(w, thread, Status.OPEN, Rec.OFFER) : NOT_TAKEN;
+  // Not an async function either: the offer's wait is then the caller's one promise (awaitPeer's),
+  // which withdraws the sender itself when it ends.
+  const offer = offers ? acquire(w, thread, Status.OPEN, Rec.OFFER) : NOT_TAKEN;
+  if (offer !== NOT_TAKEN) return publishAndAwait(m, thread, port, offer, SENDER, buf, len, deadline(thread.now(), timeoutMs), timeoutMs, waiting);
+  return sendWaitRetrying(m, thread, port, buf, len, timeoutMs, offers, waiting);
+}
+
+/** pipeSendWait once the OFFER word was taken: retry until a receiver waits, or (inline) the OFFER word frees; withdraws the sender at the end. */
+async function sendWaitRetrying(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number, timeoutMs: number, offers: boolean, waiting: Announced): Promise<E.Either<SysError, number>> {
+  const due = deadline(thread.now(), timeoutMs);
+  let offer = NOT_TAKEN;
+  let handedOn = false;
   try {
-    if (offer === NOT_TAKEN) {
-      const r = await retrying(m, thread, rec, 'cosend', timeoutMs, () => {
-        w = windowOf(m, port);
-        if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
-        const direct = pipeSendChecked(m, thread, port, w, buf, len);
-        if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
-        offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
-        return offer === NOT_TAKEN ? direct : OFFERING;
-      });
-      if (offer === NOT_TAKEN) return r;
-    }
-    return await offerAndWait(m, thread, port, offer, buf, len, due, timeoutMs);
+    const r = await retrying(m, thread, port.rec, 'cosend', timeoutMs, () => {
+      const w = windowOf(m, port);
+      if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
+      const direct = pipeSendChecked(m, thread, port, w, buf, len);
+      if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
+      offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
+      return offer === NOT_TAKEN ? direct : OFFERING;
+    });
+    if (offer === NOT_TAKEN) return r;
+    handedOn = true; // the offer's wait withdraws the sender
+    return await publishAndAwait(m, thread, port, offer, SENDER, buf, len, due, timeoutMs, waiting);
   } finally {
-    w = windowOf(m, port);
-    withdrawSender(w, thread, waiting, w.load(Rec.GEN) === port.gen);
+    if (!handedOn) endSenderWait(m, thread, port, waiting);
   }
+}
+
+/** The sender's wait is over: stop counting it, unless the record now belongs to another port (reset then). */
+function endSenderWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, waiting: Announced): void {
+  const w = windowOf(m, port);
+  withdrawSender(w, thread, waiting, w.load(Rec.GEN) === port.gen);
 }
 
 /** Where a waiting sender counted itself: a sender slot (its robust registration and offset), or the overflow count. */
@@ -158,12 +171,6 @@ function withdrawSender(w: WordWindow, thread: CoThreadApi, at: Announced, sameP
 /** What the send attempt answers once this thread holds the OFFER word (a send's length is never 0). */
 const OFFERING = E.right(0);
 
-/** The sender holds the OFFER word (BUSY): offer a read-only view of the message, wait until a receiver took it. */
-function offerAndWait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
-  windowOf(m, port).store(Rec.OFFER_LEN, len);
-  return publishAndAwait(m, thread, port, slot, SENDER, buf, len, due, timeoutMs);
-}
-
 /**
  * Receive: wait for the pipe to be free (one receive at a time); take a waiting sender's offer
  * if there is one, else publish the buffer and wait for a sender (taking an offer made
@@ -200,31 +207,38 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
 
 /**
  * This side holds its word (BUSY): publish its view of `buf` (write-only for a receiver,
- * read-only for a sender), mark the word waiting, and wait for the peer (awaitPeer).
+ * read-only for a sender, whose length goes in OFFER_LEN), mark the word waiting, and wait for
+ * the peer (awaitPeer). A sender passes where it counted itself as waiting (`sender`): that
+ * ends with the wait.
  */
-function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number, sender?: Announced): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
-  const w = windowOf(m, port);
-  const published = guarded(side.op, () => {
-    m.storeCap(rec, side.view, side === SENDER ? port.table.sendView(buf, len) : port.table.receiveView(buf, len));
-    return E.right(0);
-  });
-  if (E.isLeft(published)) {
-    release(w, thread, slot, Status.OPEN, side.word);
-    return Promise.resolve(published);
-  }
-  w.store(side.result, 0);
-  // Counted as SEQ's waiter before the view is up, so the peer's DONE / TAKEN (or, for a
-  // receiver, an offer) always wakes us; awaitPeer stops counting when it ends.
-  watchSeq(m, rec);
+  let watching = false;
   try {
+    const w = windowOf(m, port);
+    const published = guarded(side.op, () => {
+      m.storeCap(rec, side.view, side === SENDER ? port.table.sendView(buf, len) : port.table.receiveView(buf, len));
+      return E.right(0);
+    });
+    if (E.isLeft(published)) {
+      release(w, thread, slot, Status.OPEN, side.word);
+      if (sender !== undefined) endSenderWait(m, thread, port, sender);
+      return Promise.resolve(published);
+    }
+    if (side === SENDER) w.store(Rec.OFFER_LEN, len);
+    w.store(side.result, 0);
+    // Counted as SEQ's waiter before the view is up, so the peer's DONE / TAKEN (or, for a
+    // receiver, an offer) always wakes us; awaitPeer stops counting when it ends.
+    watchSeq(m, rec);
+    watching = true;
     handOn(w, thread, ownedBy(side.waiting, thread.tid), side.word);
     publish(w, thread);
   } catch (e) {
-    unwatchSeq(m, rec);
+    if (watching) unwatchSeq(m, rec);
+    if (sender !== undefined) endSenderWait(m, thread, port, sender);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len);
+  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, sender);
 }
 
 /**
@@ -255,7 +269,8 @@ const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
  * timeout, death. A receiver takes an offer made after it published instead, into `buf`.
- * The caller counted this thread as SEQ's waiter; it stops counting here.
+ * The caller counted this thread as SEQ's waiter (and a sender as waiting, at `sender`); both
+ * end here.
  */
 async function awaitPeer(
   m: CapMachine,
@@ -267,6 +282,7 @@ async function awaitPeer(
   timeoutMs: number,
   buf: Capability,
   len: number,
+  sender: Announced | undefined,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
   // This thread's values of its word: published, finished by the peer, held by itself.
@@ -314,6 +330,7 @@ async function awaitPeer(
     }
   } finally {
     unwatchSeq(m, rec);
+    if (sender !== undefined) endSenderWait(m, thread, port, sender);
   }
 }
 
