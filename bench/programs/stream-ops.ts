@@ -18,10 +18,10 @@ export function streamSend(k: UkernThread, port: Capability, buf: Capability, le
   return refusedForNow(r) ? undefined : r;
 }
 
-export async function streamRecv(k: UkernThread, port: Capability, buf: Capability, len: number, sync: boolean): Promise<E.Either<ComsgError, number>> {
+export function streamRecv(k: UkernThread, port: Capability, buf: Capability, len: number, sync: boolean): Promise<E.Either<ComsgError, number>> {
   if (sync) {
     const r = corecvSync(k, port, buf, len);
-    if (!refusedForNow(r)) return r;
+    if (!refusedForNow(r)) return Promise.resolve(r);
   }
   return corecv(k, port, buf, len, TIMEOUT);
 }
