@@ -141,7 +141,8 @@ export class AddressSpace extends EventEmitter<AddressSpaceEvents> implements Ad
     super();
     const memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY;
     this.stdout = options.stdout ?? ((line) => console.log(line));
-    this.#booted = CapMachine.boot({ memoryBytes, mode: options.mode ?? 'v9' });
+    // Every co-process runs on this one JS thread: the memory is exclusive (no worker maps it).
+    this.#booted = CapMachine.boot({ memoryBytes, mode: options.mode ?? 'v9', exclusive: true });
     this.machine = this.#booted.machine;
     this.#authority = new HostAuthority(this.#booted);
     this.scheduler = new Scheduler({

@@ -28,6 +28,11 @@ export interface MachineOptions {
   readonly buffers?: TaggedMemoryBuffers;
   /** `v9` (default): bad manipulations clear the tag. `strict`: they trap (ISAv8 causes). */
   readonly mode?: IsaMode;
+  /**
+   * The memory is this JS thread's alone (TaggedMemory.exclusive): its buffers are never
+   * handed to a worker, and atomic word operations are plain accesses. Not with `buffers`.
+   */
+  readonly exclusive?: boolean;
 }
 
 /** What booting a machine yields: the machine, its physical memory and the root authority. */
@@ -83,7 +88,7 @@ export class CapMachine {
   }
 
   static boot(options: MachineOptions = {}): BootedMachine {
-    const memory = new TaggedMemory(options.buffers ?? options.memoryBytes ?? 1 << 20);
+    const memory = new TaggedMemory(options.buffers ?? options.memoryBytes ?? 1 << 20, { exclusive: options.exclusive === true });
     const machine = new CapMachine(memory, options.mode ?? 'v9');
     const everything = almighty();
     const memRoot = derive.setBoundsExact(everything, BigInt(memory.size));
@@ -227,8 +232,7 @@ export class CapMachine {
   compareExchangeI32(auth: Capability, offset: number, expected: number, value: number): number {
     const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
     if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
-    this.#memory.clearWordTag(addr);
-    return Atomics.compareExchange(this.#memory.words, addr >>> 2, expected | 0, value | 0);
+    return this.#memory.compareExchangeWord(addr >>> 2, expected, value);
   }
 
   /**
@@ -256,8 +260,7 @@ export class CapMachine {
   fetchAddI32(auth: Capability, offset: number, delta: number): number {
     const addr = access.checkAccess(this.#memory, auth, offset, 4, Perm.LOAD | Perm.STORE);
     if ((addr & 3) !== 0) throw new CapabilityFault(CapCause.AddressMisaligned, 0, 'atomic access must be 4-byte aligned');
-    this.#memory.clearWordTag(addr);
-    return Atomics.add(this.#memory.words, addr >>> 2, delta | 0);
+    return this.#memory.addWord(addr >>> 2, delta);
   }
 
   /**

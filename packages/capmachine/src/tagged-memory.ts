@@ -44,6 +44,14 @@ export class TaggedMemory {
   /** @internal 32-bit words over the data, for atomics. */
   readonly words: Int32Array;
   readonly revocation: RevocationMap;
+  /**
+   * One agent (JS thread) uses this memory: nothing else maps its buffers. Then the machine's
+   * atomic word operations are plain loads and stores, as on a uniprocessor — an
+   * Atomics.compareExchange costs about four plain accesses, and the inline runtime's coport
+   * protocols make a dozen per message. Set by whoever creates the memory (the inline address
+   * space), never for buffers attached from elsewhere.
+   */
+  readonly exclusive: boolean;
   /** @internal capabilities this thread loaded lately (see load-cache.ts). */
   readonly loaded = new LoadCache<Capability>();
   /** True once anything was revoked (read from the shared epoch, so every thread sees it). */
@@ -52,8 +60,12 @@ export class TaggedMemory {
   }
   readonly #revocationWords: Uint32Array;
 
-  constructor(sizeOrBuffers: number | TaggedMemoryBuffers) {
+  constructor(sizeOrBuffers: number | TaggedMemoryBuffers, options: { readonly exclusive?: boolean } = {}) {
     let buffers: TaggedMemoryBuffers;
+    if (options.exclusive === true && typeof sizeOrBuffers !== 'number') {
+      throw new RangeError('exclusive memory must be created here, not attached to existing buffers');
+    }
+    this.exclusive = options.exclusive === true;
     if (typeof sizeOrBuffers === 'number') {
       const size = sizeOrBuffers;
       if (!Number.isInteger(size) || size <= 0 || size % GRANULE !== 0 || size > MAX_BYTES) {
@@ -126,6 +138,60 @@ export class TaggedMemory {
       }
       g = (byte + 1) << 3;
     }
+  }
+
+  // ── atomic 32-bit word operations, by word index: each clears its granule's tag (a data
+  // write); on exclusive memory they are plain accesses (see `exclusive`). ──
+
+  /** A sequentially consistent read. */
+  loadWordAtomic(i: number): number {
+    return this.exclusive ? this.words[i]! : Atomics.load(this.words, i);
+  }
+
+  storeWord(i: number, value: number): void {
+    this.clearWordTag(i << 2);
+    if (this.exclusive) this.words[i] = value;
+    else Atomics.store(this.words, i, value | 0);
+  }
+
+  /** Returns the old value. */
+  compareExchangeWord(i: number, expected: number, value: number): number {
+    this.clearWordTag(i << 2);
+    const w = this.words;
+    if (!this.exclusive) return Atomics.compareExchange(w, i, expected | 0, value | 0);
+    const old = w[i]!;
+    if (old === (expected | 0)) w[i] = value;
+    return old;
+  }
+
+  /** Returns the old value. */
+  addWord(i: number, delta: number): number {
+    this.clearWordTag(i << 2);
+    const w = this.words;
+    if (!this.exclusive) return Atomics.add(w, i, delta | 0);
+    const old = w[i]!;
+    w[i] = old + delta;
+    return old;
+  }
+
+  /** Returns the old value. */
+  orWord(i: number, bits: number): number {
+    this.clearWordTag(i << 2);
+    const w = this.words;
+    if (!this.exclusive) return Atomics.or(w, i, bits | 0);
+    const old = w[i]!;
+    w[i] = old | bits;
+    return old;
+  }
+
+  /** Returns the old value. */
+  andWord(i: number, bits: number): number {
+    this.clearWordTag(i << 2);
+    const w = this.words;
+    if (!this.exclusive) return Atomics.and(w, i, bits | 0);
+    const old = w[i]!;
+    w[i] = old & bits;
+    return old;
   }
 
   /** clearTags for one aligned word (the hot case: a protocol word written through a WordWindow). */

@@ -44,13 +44,6 @@ export class WordWindow {
     return (this.#at + offset) >>> 2;
   }
 
-  /** The index of the word at `offset`, about to be written: its granule's tag is cleared (any data write clears it). */
-  #written(offset: number): number {
-    const i = this.#index(offset);
-    this.#memory.clearWordTag(i << 2);
-    return i;
-  }
-
   /** The absolute address of the word at `offset` (runtimes record it for robust words and futexes). */
   address(offset: number): number {
     return this.#index(offset) << 2;
@@ -69,32 +62,32 @@ export class WordWindow {
    * before the thread's own earlier write (a store-then-load handshake, as in Dekker's).
    */
   loadAtomic(offset: number): number {
-    return Atomics.load(this.#words, this.#index(offset));
+    return this.#memory.loadWordAtomic(this.#index(offset));
   }
 
   /** A data write (sequentially consistent, so it can commit a copy): clears its granule's tag. */
   store(offset: number, value: number): void {
-    Atomics.store(this.#words, this.#written(offset), value | 0);
+    this.#memory.storeWord(this.#index(offset), value);
   }
 
   /** Returns the old value. */
   compareExchange(offset: number, expected: number, value: number): number {
-    return Atomics.compareExchange(this.#words, this.#written(offset), expected | 0, value | 0);
+    return this.#memory.compareExchangeWord(this.#index(offset), expected, value);
   }
 
   /** Atomic bitwise OR; returns the old value. */
   or(offset: number, bits: number): number {
-    return Atomics.or(this.#words, this.#written(offset), bits | 0);
+    return this.#memory.orWord(this.#index(offset), bits);
   }
 
   /** Atomic bitwise AND; returns the old value. */
   and(offset: number, bits: number): number {
-    return Atomics.and(this.#words, this.#written(offset), bits | 0);
+    return this.#memory.andWord(this.#index(offset), bits);
   }
 
   /** Returns the old value. */
   add(offset: number, delta: number): number {
-    return Atomics.add(this.#words, this.#written(offset), delta | 0);
+    return this.#memory.addWord(this.#index(offset), delta);
   }
 }
 

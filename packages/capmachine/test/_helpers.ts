@@ -5,8 +5,8 @@ export function hex(x: bigint): string {
 }
 
 /** A booted machine with 64 KiB of memory and a data capability over [0x1000, 0x3000). */
-export function setup(mode: IsaMode = 'v9', memoryBytes = 1 << 16): BootedMachine & { data: Capability } {
-  const booted = CapMachine.boot({ memoryBytes, mode });
+export function setup(mode: IsaMode = 'v9', memoryBytes = 1 << 16, exclusive = false): BootedMachine & { data: Capability } {
+  const booted = CapMachine.boot({ memoryBytes, mode, exclusive });
   const data = booted.machine.restrict(booted.roots.memory, 0x1000n, 0x2000n, PermSet.DATA);
   return { ...booted, data };
 }

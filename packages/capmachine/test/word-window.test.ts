@@ -1,6 +1,6 @@
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
-import { CapCause, Perm } from '../src/index.js';
+import { CapCause, CapMachine, Perm } from '../src/index.js';
 import { causeOf, setup } from './_helpers.js';
 
 test('a word window opens only where every load and store would be allowed', (t) => {
@@ -30,61 +30,80 @@ test('a window reaches exactly its capability: each word inside, none outside or
   t.is(causeOf(() => upper.load(32)), CapCause.LengthViolation);
 });
 
-testProp(
-  'window accesses agree with the checked loads and stores word for word',
-  [fc.array(fc.record({ op: fc.constantFrom('store', 'add', 'cas', 'or', 'and'), word: fc.integer({ min: 0, max: 15 }), value: fc.integer() }), { maxLength: 40 })],
-  (t, ops) => {
-    const { machine, data } = setup();
-    const rec = machine.restrict(data, 0x200n, 64n);
-    const w = machine.words(rec);
-    const model = new Array<number>(16).fill(0);
-    for (const { op, word, value } of ops) {
-      const off = word * 4;
-      if (op === 'store') {
-        w.store(off, value);
-        model[word] = value | 0;
-      } else if (op === 'add') {
-        t.is(w.add(off, value), model[word]!);
-        model[word] = (model[word]! + value) | 0;
-      } else if (op === 'or') {
-        t.is(w.or(off, value), model[word]!);
-        model[word] = model[word]! | value;
-      } else if (op === 'and') {
-        t.is(w.and(off, value), model[word]!);
-        model[word] = model[word]! & value;
-      } else {
-        const expected = value % 2 === 0 ? model[word]! : value;
-        t.is(w.compareExchange(off, expected, value), model[word]!);
-        if (expected === model[word]) model[word] = value | 0;
+for (const exclusive of [false, true]) {
+  const memory = exclusive ? 'exclusive memory (plain accesses)' : 'shared memory (Atomics)';
+  testProp(
+    `${memory}: window accesses agree with the checked loads and stores word for word`,
+    [fc.array(fc.record({ op: fc.constantFrom('store', 'add', 'cas', 'or', 'and'), word: fc.integer({ min: 0, max: 15 }), value: fc.integer() }), { maxLength: 40 })],
+    (t, ops) => {
+      const { machine, data } = setup('v9', 1 << 16, exclusive);
+      const rec = machine.restrict(data, 0x200n, 64n);
+      const w = machine.words(rec);
+      const model = new Array<number>(16).fill(0);
+      for (const { op, word, value } of ops) {
+        const off = word * 4;
+        if (op === 'store') {
+          w.store(off, value);
+          model[word] = value | 0;
+        } else if (op === 'add') {
+          t.is(w.add(off, value), model[word]!);
+          model[word] = (model[word]! + value) | 0;
+        } else if (op === 'or') {
+          t.is(w.or(off, value), model[word]!);
+          model[word] = model[word]! | value;
+        } else if (op === 'and') {
+          t.is(w.and(off, value), model[word]!);
+          model[word] = model[word]! & value;
+        } else {
+          const expected = value % 2 === 0 ? model[word]! : value;
+          t.is(w.compareExchange(off, expected, value), model[word]!);
+          if (expected === model[word]) model[word] = value | 0;
+        }
       }
-    }
-    for (let i = 0; i < 16; i++) {
-      t.is(w.load(i * 4), model[i]!);
-      t.is(machine.loadI32(rec, i * 4), model[i]!);
-    }
-  },
-);
+      for (let i = 0; i < 16; i++) {
+        t.is(w.load(i * 4), model[i]!);
+        t.is(w.loadAtomic(i * 4), model[i]!);
+        t.is(machine.loadI32(rec, i * 4), model[i]!);
+      }
+      // The machine's own atomics (checked per call) agree too.
+      t.is(machine.fetchAddI32(rec, 0, 5), model[0]!);
+      t.is(machine.compareExchangeI32(rec, 0, (model[0]! + 5) | 0, 9), (model[0]! + 5) | 0);
+      t.is(machine.compareExchangeI32(rec, 0, 8, 1), 9, 'a failed compare-exchange leaves the word');
+      t.is(machine.loadI32(rec, 0), 9);
+    },
+  );
 
-test('a window write is a data write: it clears the tag of the granule it lands in, only that one', (t) => {
-  const { machine, data } = setup();
-  const rec = machine.restrict(data, 0x300n, 64n);
-  machine.storeCap(rec, 0, data);
-  machine.storeCap(rec, 16, data);
-  const w = machine.words(rec);
-  w.store(4, 7);
-  t.false(machine.loadCap(rec, 0).tag);
-  t.true(machine.loadCap(rec, 16).tag);
-  w.add(20, 1);
-  t.false(machine.loadCap(rec, 16).tag);
-  machine.storeCap(rec, 48, data);
-  w.or(52, 0);
-  t.false(machine.loadCap(rec, 48).tag, 'an OR writes, even one that changes no bit');
-  machine.storeCap(rec, 48, data);
-  w.and(48, -1);
-  t.false(machine.loadCap(rec, 48).tag);
-  machine.storeCap(rec, 32, data);
-  t.is(w.load(32), machine.loadI32(rec, 32), 'a load reads the bytes and leaves the tag');
-  t.true(machine.loadCap(rec, 32).tag);
+  test(`${memory}: a window write is a data write: it clears the tag of the granule it lands in, only that one`, (t) => {
+    const { machine, data } = setup('v9', 1 << 16, exclusive);
+    const rec = machine.restrict(data, 0x300n, 64n);
+    machine.storeCap(rec, 0, data);
+    machine.storeCap(rec, 16, data);
+    const w = machine.words(rec);
+    w.store(4, 7);
+    t.false(machine.loadCap(rec, 0).tag);
+    t.true(machine.loadCap(rec, 16).tag);
+    w.add(20, 1);
+    t.false(machine.loadCap(rec, 16).tag);
+    machine.storeCap(rec, 48, data);
+    w.or(52, 0);
+    t.false(machine.loadCap(rec, 48).tag, 'an OR writes, even one that changes no bit');
+    machine.storeCap(rec, 48, data);
+    w.and(48, -1);
+    t.false(machine.loadCap(rec, 48).tag);
+    machine.storeCap(rec, 32, data);
+    t.is(w.load(32), machine.loadI32(rec, 32), 'a load reads the bytes and leaves the tag');
+    t.true(machine.loadCap(rec, 32).tag);
+    w.compareExchange(36, 1, 2);
+    t.false(machine.loadCap(rec, 32).tag, 'a compare-exchange writes, even one that fails');
+  });
+}
+
+test('exclusive memory is created, never attached: buffers from elsewhere may be mapped by another thread', (t) => {
+  const shared = CapMachine.boot({ memoryBytes: 1 << 16 });
+  t.false(shared.memory.exclusive);
+  t.true(CapMachine.boot({ memoryBytes: 1 << 16, exclusive: true }).memory.exclusive);
+  t.throws(() => CapMachine.boot({ buffers: shared.memory.buffers, exclusive: true }), { instanceOf: RangeError });
+  t.false(CapMachine.boot({ buffers: shared.memory.buffers }).memory.exclusive);
 });
 
 test('a window is not kept across a revocation: opening one on a revoked capability traps', (t) => {
