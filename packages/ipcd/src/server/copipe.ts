@@ -85,13 +85,13 @@ export function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: ResolvedP
   const w = windowOf(m, port);
   // Announce a waiting sender (copoll reports IN to receivers), in a sender slot if one is free.
   const waiting = announceSender(w, thread);
-  publish(w, thread);
   // Inline the first try found no receiver, and nothing has run since: offer at once if the
   // OFFER word is free, without the retry loop's promise (half a stream's sends come here).
   // Not an async function either: the offer's wait is then the caller's one promise (awaitPeer's),
-  // which withdraws the sender itself when it ends.
+  // which withdraws the sender itself when it ends. The offer's publish tells pollers of both.
   const offer = offers ? acquire(w, thread, Status.OPEN, Rec.OFFER) : NOT_TAKEN;
   if (offer !== NOT_TAKEN) return publishAndAwait(m, thread, port, offer, SENDER, buf, len, deadline(thread.now(), timeoutMs), timeoutMs, waiting);
+  publish(w, thread);
   return sendWaitRetrying(m, thread, port, buf, len, timeoutMs, offers, waiting);
 }
 
@@ -336,7 +336,7 @@ async function awaitPeer(
 
 /**
  * A receiver holding the pipe takes a waiting sender's offer: copies it into `dst` and marks it
- * TAKEN for the sender. An offer longer than `len` goes back to its sender as EMSGSIZE (the
+ * TAKEN for the sender (the caller publishes that, with its own release of the pipe). An offer longer than `len` goes back to its sender as EMSGSIZE (the
  * receive goes on, as when a sender finds the receiver's buffer too short). Undefined when
  * there was no offer to take, or it was refused.
  */
@@ -358,7 +358,6 @@ function takeOffer(m: CapMachine, thread: CoThreadApi, w: WordWindow, dst: Capab
     w.store(Rec.OFFER_RESULT, E.isRight(r) ? n : -r.left.errno);
   }
   release(w, thread, slot, ownedBy(Status.TAKEN, ownerOf(offered)), Rec.OFFER);
-  publish(w, thread);
   return r;
 }
 
