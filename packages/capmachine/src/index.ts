@@ -14,7 +14,7 @@ export type { IsaMode } from './isa-mode.js';
 export { type SetBoundsResult } from './derive.js';
 export { isDerivable } from './build-cap.js';
 export { type InvokedPair } from './invoke.js';
-export { GRANULE, TaggedMemory, type TaggedMemoryBuffers, type StoredCapabilityBits } from './tagged-memory.js';
+export { GRANULE, TAG_BLOCK_GRANULES, TaggedMemory, type TaggedMemoryBuffers, type StoredCapabilityBits } from './tagged-memory.js';
 export { RevocationMap } from './revocation.js';
 export { Quarantine } from './quarantine.js';
 export { TypeManager, type OtypesExhausted } from './type-manager.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
-import { CapCause, CapabilityFault, Perm, PermSet, TaggedMemory, type Capability } from '../src/index.js';
+import { CapCause, CapabilityFault, Perm, PermSet, TAG_BLOCK_GRANULES, TaggedMemory, type Capability } from '../src/index.js';
 import { almighty } from '../src/capability.js';
 import { causeOf, setup } from './_helpers.js';
 
@@ -178,6 +178,62 @@ testProp(
   },
   { numRuns: 150 },
 );
+
+for (const exclusive of [false, true]) {
+  testProp(
+    `${exclusive ? 'exclusive' : 'shared'} memory: tags follow a plain model through capability stores, data writes and copies across tag blocks (the per-block summary never hides a tag)`,
+    [
+      fc.array(
+        fc.oneof(
+          fc.record({ op: fc.constant('cap' as const), g: fc.integer({ min: 0, max: 3327 }) }),
+          fc.record({ op: fc.constant('fill' as const), at: fc.integer({ min: 0, max: 53_000 }), len: fc.integer({ min: 1, max: 40_000 }) }),
+          fc.record({ op: fc.constant('copy' as const), src: fc.integer({ min: 0, max: 3000 }), dst: fc.integer({ min: 0, max: 3000 }), granules: fc.integer({ min: 1, max: 2048 }), keep: fc.boolean(), skew: fc.constantFrom(0, 4) }),
+          fc.record({ op: fc.constant('word' as const), g: fc.integer({ min: 0, max: 3327 }) }),
+        ),
+        { maxLength: 40 },
+      ),
+    ],
+    (t, ops) => {
+      // Three whole 16 KiB tag blocks and a partial one.
+      const size = 3 * TAG_BLOCK_GRANULES * 16 + 4096;
+      const granules = size / 16;
+      const m = exclusive ? new TaggedMemory(size, { exclusive: true }) : new TaggedMemory(size);
+      const model = new Uint8Array(granules);
+      for (const o of ops) {
+        if (o.op === 'cap') {
+          m.writeCapability(o.g * 16, { tag: true, address: 1n, pesbt: 0n });
+          model[o.g] = 1;
+        } else if (o.op === 'fill') {
+          const len = Math.min(o.len, size - o.at);
+          m.fill(o.at, len);
+          for (let g = o.at >>> 4; g <= (o.at + len - 1) >>> 4; g++) model[g] = 0;
+        } else if (o.op === 'word') {
+          m.storeWord((o.g * 16 + 8) >>> 2, 7);
+          model[o.g] = 0;
+        } else {
+          const n = Math.min(o.granules, granules - Math.max(o.src, o.dst));
+          const len = n * 16 - o.skew;
+          m.copy(o.dst * 16, o.src * 16, len, o.keep);
+          const src = model.slice(o.src, o.src + n);
+          for (let i = 0; i < n; i++) model[o.dst + i] = o.keep && i * 16 + 16 <= len ? src[i]! : 0;
+        }
+      }
+      for (let g = 0; g < granules; g++) if (m.tagAt(g * 16) !== (model[g] === 1)) return t.fail(`granule ${g}`);
+      t.pass();
+    },
+    { numRuns: 150 },
+  );
+}
+
+test('a worker attaching the buffers shares the tag summary: a tag set there is cleared by a long write here', (t) => {
+  const m = new TaggedMemory(1 << 16);
+  const other = new TaggedMemory(m.buffers);
+  other.writeCapability(5 * 16, { tag: true, address: 0n, pesbt: 0n });
+  t.true(m.tagAt(5 * 16));
+  m.fill(0, 1 << 15);
+  t.false(other.tagAt(5 * 16));
+  t.throws(() => new TaggedMemory(m.buffers, { exclusive: true }), { instanceOf: RangeError });
+});
 
 testProp(
   'capabilities survive store/load round trips bit-exact at any aligned slot',
