@@ -25,7 +25,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Perm, errnoName, ownedBy, ownerOf, stateOf, sysError, type Capability, type CapMachine, type CoThreadApi, type SysError, type WordWindow } from '@comsg/capmachine';
 import { CoportRight } from '../protocol/types.js';
 import { checkBuffer, deadline, guarded, remaining, retrying } from './checks.js';
-import { NOT_TAKEN, Rec, SENDER_SLOT_COUNT, Status, acquire, clearBuf, handOn, publish, release, unwatchSeq, waitingSenders, watchSeq } from './port-record.js';
+import { NOT_TAKEN, Rec, SENDER_SLOT_COUNT, Status, acquire, clearSlot, handOn, publish, release, unwatchSeq, waitingSenders, watchSeq } from './port-record.js';
 import type { ResolvedPort } from './port-table.js';
 
 const EMSGSIZE = sysError('EMSGSIZE', 'cosend', '').errno;
@@ -229,12 +229,12 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
     w.store(side.result, 0);
     // Counted as SEQ's waiter before the view is up, so the peer's DONE / TAKEN (or, for a
     // receiver, an offer) always wakes us; awaitPeer stops counting when it ends.
-    watchSeq(m, rec);
+    watchSeq(m, w);
     watching = true;
     handOn(w, thread, ownedBy(side.waiting, thread.tid), side.word);
     publish(w, thread);
   } catch (e) {
-    if (watching) unwatchSeq(m, rec);
+    if (watching) unwatchSeq(m, windowOf(m, port));
     if (sender !== undefined) endSenderWait(m, thread, port, sender);
     throw e;
   }
@@ -303,7 +303,7 @@ async function awaitPeer(
         // Withdrawn while it takes the offer; published again if the offer is gone or refused.
         const took = takeOffer(m, thread, w, buf, len);
         if (took !== undefined) {
-          clearBuf(m, w.cap);
+          clearSlot(w, Rec.BUF);
           release(w, thread, slot, Status.OPEN);
           publish(w, thread);
           return took;
@@ -329,7 +329,7 @@ async function awaitPeer(
       }
     }
   } finally {
-    unwatchSeq(m, rec);
+    unwatchSeq(m, windowOf(m, port));
     if (sender !== undefined) endSenderWait(m, thread, port, sender);
   }
 }
@@ -364,7 +364,7 @@ function takeOffer(m: CapMachine, thread: CoThreadApi, w: WordWindow, dst: Capab
 /** Withdraw what this side published and no peer has claimed; false if the peer holds it right now. */
 function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, waiting: number, side: Side): boolean {
   if (w.compareExchange(side.word, waiting, ownedBy(Status.BUSY, thread.tid)) !== waiting) return false;
-  clearBuf(m, w.cap, side.view);
+  clearSlot(w, side.view);
   release(w, thread, slot, Status.OPEN, side.word);
   publish(w, thread);
   return true;
@@ -373,7 +373,7 @@ function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number,
 /** The peer finished (DONE / TAKEN, now BUSY again as ours): read the result, free the word. */
 function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, side: Side): E.Either<SysError, number> {
   const n = w.load(side.result);
-  clearBuf(m, w.cap, side.view);
+  clearSlot(w, side.view);
   w.store(side.result, 0);
   release(w, thread, slot, Status.OPEN, side.word);
   // Who waits for the word to be OPEN: other receivers (to claim the pipe), other senders (to offer).
