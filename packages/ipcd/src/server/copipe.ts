@@ -90,7 +90,7 @@ export function pipeSendWait(m: CapMachine, thread: CoThreadApi, port: ResolvedP
   // Not an async function either: the offer's wait is then the caller's one promise (awaitPeer's),
   // which withdraws the sender itself when it ends. The offer's publish tells pollers of both.
   const offer = offers ? acquire(w, thread, Status.OPEN, Rec.OFFER) : NOT_TAKEN;
-  if (offer !== NOT_TAKEN) return publishAndAwait(m, thread, port, offer, SENDER, buf, len, deadline(thread.now(), timeoutMs), timeoutMs, waiting);
+  if (offer !== NOT_TAKEN) return publishAndAwait(m, thread, port, offer, SENDER, buf, len, deadline(thread.now(), timeoutMs), timeoutMs, true, waiting);
   publish(w, thread);
   return sendWaitRetrying(m, thread, port, buf, len, timeoutMs, offers, waiting);
 }
@@ -111,7 +111,7 @@ async function sendWaitRetrying(m: CapMachine, thread: CoThreadApi, port: Resolv
     });
     if (offer === NOT_TAKEN) return r;
     handedOn = true; // the offer's wait withdraws the sender
-    return await publishAndAwait(m, thread, port, offer, SENDER, buf, len, due, timeoutMs, waiting);
+    return await publishAndAwait(m, thread, port, offer, SENDER, buf, len, due, timeoutMs, false, waiting);
   } finally {
     if (!handedOn) endSenderWait(m, thread, port, waiting);
   }
@@ -186,13 +186,16 @@ export function pipeRecvWait(m: CapMachine, thread: CoThreadApi, port: ResolvedP
   // the receive is one promise, awaitPeer's — not an async function awaiting it, whose layer
   // every wake-up would go through again. Only a contended pipe waits its turn first.
   const claimed = claimPipe(m, thread, port);
-  if (E.isRight(claimed)) return receiveClaimed(m, thread, port, claimed.right, buf, len, due, timeoutMs);
+  if (E.isRight(claimed)) return receiveClaimed(m, thread, port, claimed.right, buf, len, due, timeoutMs, true);
   if (claimed.left._tag !== 'EAGAIN') return Promise.resolve(claimed);
-  return retrying(m, thread, port.rec, 'corecv', timeoutMs, () => claimPipe(m, thread, port)).then((c) => (E.isLeft(c) ? c : receiveClaimed(m, thread, port, c.right, buf, len, due, timeoutMs)));
+  return retrying(m, thread, port.rec, 'corecv', timeoutMs, () => claimPipe(m, thread, port)).then((c) => (E.isLeft(c) ? c : receiveClaimed(m, thread, port, c.right, buf, len, due, timeoutMs, false)));
 }
 
-/** A claimed pipe: take a waiting sender's offer, else publish the buffer and wait (awaitPeer). */
-function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number): Promise<E.Either<SysError, number>> {
+/**
+ * A claimed pipe: take a waiting sender's offer, else publish the buffer and wait (awaitPeer).
+ * `fresh`: claimed in this same stretch of code (see awaitPeer).
+ */
+function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, buf: Capability, len: number, due: number, timeoutMs: number, fresh: boolean): Promise<E.Either<SysError, number>> {
   const w = windowOf(m, port);
   // 2. A sender waits with an offer already: copy it, done.
   const took = takeOffer(m, thread, w, buf, len);
@@ -202,7 +205,7 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
     return Promise.resolve(took);
   }
   // 3. Publish the buffer and wait.
-  return publishAndAwait(m, thread, port, slot, RECEIVER, buf, len, due, timeoutMs);
+  return publishAndAwait(m, thread, port, slot, RECEIVER, buf, len, due, timeoutMs, fresh);
 }
 
 /**
@@ -211,7 +214,7 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
  * the peer (awaitPeer). A sender passes where it counted itself as waiting (`sender`): that
  * ends with the wait.
  */
-function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number, sender?: Announced): Promise<E.Either<SysError, number>> {
+function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number, fresh: boolean, sender?: Announced): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
   let watching = false;
   try {
@@ -238,7 +241,7 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
     if (sender !== undefined) endSenderWait(m, thread, port, sender);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, sender);
+  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, fresh && !thread.preemptible, sender);
 }
 
 /**
@@ -270,7 +273,9 @@ const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: 
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
  * timeout, death. A receiver takes an offer made after it published instead, into `buf`.
  * The caller counted this thread as SEQ's waiter (and a sender as waiting, at `sender`); both
- * end here.
+ * end here. `fresh`: inline, and everything since the port was found open (and, for a
+ * receiver, without an offer) ran in this one stretch of code, so no other thread can have
+ * changed anything yet: the first round goes straight to sleep without looking.
  */
 async function awaitPeer(
   m: CapMachine,
@@ -282,6 +287,7 @@ async function awaitPeer(
   timeoutMs: number,
   buf: Capability,
   len: number,
+  fresh: boolean,
   sender: Announced | undefined,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
@@ -291,36 +297,37 @@ async function awaitPeer(
   const busy = ownedBy(Status.BUSY, thread.tid);
   let w: WordWindow;
   try {
-    for (;;) {
+    for (let first = fresh; ; first = false) {
       w = windowOf(m, port);
       const seq = w.load(Rec.SEQ);
-      if (w.load(Rec.GEN) !== port.gen) {
-        thread.robustLeave(slot);
-        return E.left(sysError('EPIPE', side.op, 'coport is gone'));
-      }
-      if (w.compareExchange(side.word, done, busy) === done) return collect(m, thread, w, slot, side);
-      if (side === RECEIVER && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, waiting, busy) === waiting) {
-        // Withdrawn while it takes the offer; published again if the offer is gone or refused.
-        const took = takeOffer(m, thread, w, buf, len);
-        if (took !== undefined) {
-          clearSlot(w, Rec.BUF);
-          release(w, thread, slot, Status.OPEN);
+      if (!first) {
+        if (w.load(Rec.GEN) !== port.gen) {
+          thread.robustLeave(slot);
+          return E.left(sysError('EPIPE', side.op, 'coport is gone'));
+        }
+        if (w.compareExchange(side.word, done, busy) === done) return collect(m, thread, w, slot, side);
+        if (side === RECEIVER && stateOf(w.load(Rec.OFFER)) === Status.OFFERED && w.compareExchange(side.word, waiting, busy) === waiting) {
+          // Withdrawn while it takes the offer; published again if the offer is gone or refused.
+          const took = takeOffer(m, thread, w, buf, len);
+          if (took !== undefined) {
+            clearSlot(w, Rec.BUF);
+            release(w, thread, slot, Status.OPEN);
+            publish(w, thread);
+            return took;
+          }
+          handOn(w, thread, waiting);
           publish(w, thread);
-          return took;
+          continue;
         }
-        handOn(w, thread, waiting);
-        publish(w, thread);
-        continue;
-      }
-      const closed = w.load(Rec.CLOSED) !== 0;
-      const left = remaining(thread.now(), due);
-      if (closed || left === 0) {
-        if (cancel(m, thread, w, slot, waiting, side)) {
-          return E.left(closed ? sysError('EPIPE', side.op, 'coport closed while waiting') : sysError('ETIMEDOUT', side.op, `no ${side === SENDER ? 'receiver' : 'sender'} within ${timeoutMs} ms`));
+        const closed = w.load(Rec.CLOSED) !== 0;
+        if (closed || remaining(thread.now(), due) === 0) {
+          if (cancel(m, thread, w, slot, waiting, side)) {
+            return E.left(closed ? sysError('EPIPE', side.op, 'coport closed while waiting') : sysError('ETIMEDOUT', side.op, `no ${side === SENDER ? 'receiver' : 'sender'} within ${timeoutMs} ms`));
+          }
+          continue; // the peer holds it right now: it finishes in one copy
         }
-        continue; // the peer holds it right now: it finishes in one copy
       }
-      const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], left);
+      const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], remaining(thread.now(), due));
       if (why === 'closed' || why === 'deadlock') {
         // If the peer holds it right now, the registration stays: the peer will mark it
         // DONE/TAKEN for this thread, and the runtime rolls that back when this (ending) thread is gone.
