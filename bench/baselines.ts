@@ -1,7 +1,8 @@
 /**
  * One-way stream baselines the coports are measured against, each for a message size: a
  * worker posting to the main thread (structured clone, and ArrayBuffer transfer), a second
- * process writing to a Unix-domain socket, and the copy ceiling (Uint8Array.set in a loop).
+ * process writing to a Unix-domain socket, a raw SharedArrayBuffer ring between two workers,
+ * and the copy ceiling (Uint8Array.set in a loop).
  * Each returns one sample per round, in bytes per second.
  */
 import { fork } from 'node:child_process';
@@ -12,6 +13,36 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 const peer = new URL('./peers/stream-peer.mjs', import.meta.url);
+const ringPeer = new URL('./peers/ring-peer.mjs', import.meta.url);
+
+/**
+ * A byte ring in a SharedArrayBuffer between a producer and a consumer worker, both spinning,
+ * END and START published with Atomics.store (see peers/ring-peer.mjs): the floor under a
+ * threads COCHANNEL stream of the same shape (ring of `capacity` bytes, consumer draining
+ * whatever is there).
+ */
+export async function sabRingStream(spec: StreamSpec, capacity = 1 << 16): Promise<number[]> {
+  const sab = new SharedArrayBuffer(capacity + 512);
+  const data = { sab, size: spec.size, count: spec.count, capacity };
+  const producer = new Worker(ringPeer, { workerData: { ...data, role: 'producer' } });
+  const consumer = new Worker(ringPeer, { workerData: { ...data, role: 'consumer' } });
+  const samples: number[] = [];
+  try {
+    const round = () =>
+      new Promise<number>((resolve, reject) => {
+        consumer.once('message', (ns: number) => resolve((spec.size * spec.count * 1e9) / ns));
+        consumer.once('error', reject);
+        producer.once('error', reject);
+        consumer.postMessage('go');
+        producer.postMessage('go');
+      });
+    await round(); // warm-up
+    for (let r = 0; r < spec.rounds; r++) samples.push(await round());
+  } finally {
+    await Promise.all([producer.terminate(), consumer.terminate()]);
+  }
+  return samples;
+}
 
 export interface StreamSpec {
   readonly size: number;

@@ -16,7 +16,7 @@ import { cocallBench } from '../packages/capmachine/bench/cocall.bench.js';
 import { runBench, summarize, type BenchResult } from '../packages/capmachine/bench/harness.js';
 import { threadsBench } from '../packages/capmachine/bench/threads.bench.js';
 import type { CoportTypeName } from '@comsg/libcomsg';
-import { copyCeiling, postMessageStream, unixSocketStream, type StreamSpec } from './baselines.js';
+import { copyCeiling, postMessageStream, sabRingStream, unixSocketStream, type StreamSpec } from './baselines.js';
 import { coportThroughput } from './coports.js';
 import { threadsCoportThroughput } from './threads-coports.js';
 import { endurance, type EnduranceResult } from './endurance.js';
@@ -130,12 +130,13 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
     const samples = await threadsCoportThroughput(cases);
     cases.forEach((c, i) => coports.push(throughput(streamName(c, 'threads '), c.spec, samples[i]!)));
   }
-  progress('baselines: postMessage (clone, transfer), Unix-domain socket, copy ceiling');
+  progress('baselines: postMessage (clone, transfer), Unix-domain socket, raw SAB ring, copy ceiling');
   for (const size of SIZES) {
     const spec = specFor(size, quick);
     coports.push(throughput(`postMessage clone ${sizeName(size)}`, spec, await postMessageStream('clone', spec)));
     coports.push(throughput(`postMessage transfer ${sizeName(size)}`, spec, await postMessageStream('transfer', spec)));
     coports.push(throughput(`unix socket ${sizeName(size)}`, spec, await unixSocketStream(spec)));
+    coports.push(throughput(`raw SAB ring ${sizeName(size)}`, spec, await sabRingStream(spec)));
     coports.push(throughput(`copy ceiling ${sizeName(size)}`, spec, copyCeiling(spec)));
   }
 
@@ -193,6 +194,9 @@ export function ratiosOf(cocall: readonly BenchResult[], coports: readonly Throu
     ratio('COPIPE 64 KiB / copy ceiling 64 KiB', mbps('COPIPE 64 KiB') / mbps('copy ceiling 64 KiB'), '≥ 0.5', (v) => v >= 0.5),
     ratio('threads COCHANNEL (cosendSync) 64 B / best postMessage 64 B', mbps('threads COCHANNEL (cosendSync) 64 B') / bestPost64, '≥ 8', (v) => v >= 8),
     ratio('threads COCHANNEL (await cosend) 64 B / best postMessage 64 B', mbps('threads COCHANNEL 64 B') / bestPost64, '(reported)', () => true),
+    // The most any shared-memory stream reaches here: two workers spinning on a bare ring.
+    ratio('raw SAB ring 64 B / best postMessage 64 B (the ceiling for the row above)', mbps('raw SAB ring 64 B') / bestPost64, '(reported)', () => true),
+    ratio('threads COCHANNEL (cosendSync) 64 B / raw SAB ring 64 B', mbps('threads COCHANNEL (cosendSync) 64 B') / mbps('raw SAB ring 64 B'), '(reported)', () => true),
     ratio('threads COPIPE 64 KiB / copy ceiling 64 KiB', mbps('threads COPIPE 64 KiB') / mbps('copy ceiling 64 KiB'), '≥ 0.5', (v) => v >= 0.5),
   ];
   for (const type of ['COCHANNEL (cosendSync)', 'COCHANNEL', 'COPIPE', 'COCARRIER'] as const) {

@@ -13,7 +13,7 @@ test('the benchmark suite runs end to end in quick mode', async (t) => {
   for (const name of ['plain call', 'inline cocall 64 B', 'inline cocall_slow', 'raw SAB', 'threads cocall 64', 'threads cocall_slow', 'MessagePort']) {
     t.true(r.cocall.some((x) => x.name.startsWith(name) && finite(x.medianNs)), name);
   }
-  const streams = ['COCHANNEL', 'COCHANNEL (cosendSync)', 'COPIPE', 'COCARRIER', 'postMessage clone', 'postMessage transfer', 'unix socket', 'copy ceiling'];
+  const streams = ['COCHANNEL', 'COCHANNEL (cosendSync)', 'COPIPE', 'COCARRIER', 'postMessage clone', 'postMessage transfer', 'unix socket', 'raw SAB ring', 'copy ceiling'];
   for (const stream of [...streams, ...streams.slice(0, 4).map((s) => `threads ${s}`)]) {
     for (const size of ['64 B', '4 KiB', '64 KiB']) {
       const row = r.coports.find((x) => x.name === `${stream} ${size}`);
