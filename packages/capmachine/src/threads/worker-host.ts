@@ -178,6 +178,10 @@ export class WorkerHost {
   }
 }
 
+/** What futexWait answers when a word already differs, or changed while it spun (shared settled promises). */
+const CHANGED: Promise<'changed'> = Promise.resolve('changed');
+const WOKEN: Promise<WakeReason> = Promise.resolve('woken');
+
 export class ThreadCoThread implements CoThreadApi {
   /** Each worker runs in parallel with the others, and may be terminated at any point. */
   readonly preemptible = true;
@@ -266,20 +270,32 @@ export class ThreadCoThread implements CoThreadApi {
    * waitAsync costs the event loop tens of µs), then sleep counted in the word's bucket.
    * Several words sleep in slices, so the waits left on the words that did not fire expire.
    */
-  async futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
+  futexWait(words: ReadonlyArray<{ readonly cap: Capability; readonly offset: number; readonly expected: number }>, timeoutMs?: number): Promise<WakeReason | 'changed'> {
+    // Not an async function: a word that differs, or changes within the spin, answers with
+    // one shared settled promise — the common case of a streaming peer, where an async
+    // function's own promise and frame were a good part of the wait.
     const m = this.#host.booted.machine;
-    const W = this.#host.booted.memory.words;
     const idx: number[] = [];
     const expected: number[] = [];
-    for (const w of words) {
-      if (m.loadI32(w.cap, w.offset) !== w.expected) return 'changed';
-      const a = w.cap.addressNumber + w.offset;
-      if ((a & 3) !== 0) throw new RangeError('futex word must be 4-byte aligned');
-      idx.push(a >>> 2);
-      expected.push(w.expected | 0);
+    try {
+      for (const w of words) {
+        if (m.loadI32(w.cap, w.offset) !== w.expected) return CHANGED;
+        const a = w.cap.addressNumber + w.offset;
+        if ((a & 3) !== 0) throw new RangeError('futex word must be 4-byte aligned');
+        idx.push(a >>> 2);
+        expected.push(w.expected | 0);
+      }
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (idx.length === 0) return 'changed';
-    if (this.#sw.spinWords(idx, expected)) return 'woken';
+    if (idx.length === 0) return CHANGED;
+    if (idx.length === 1 ? this.#sw.spinWord(idx[0]!, expected[0]!) : this.#sw.spinWords(idx, expected)) return WOKEN;
+    return this.#sleep(idx, expected, timeoutMs);
+  }
+
+  /** futexWait's sleeping half, once the spin found no change. */
+  async #sleep(idx: readonly number[], expected: readonly number[], timeoutMs: number | undefined): Promise<WakeReason | 'changed'> {
+    const W = this.#host.booted.memory.words;
     const sleepers = this.#host.sleepers;
     const deadline = timeoutMs === undefined || timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     for (;;) {
