@@ -57,7 +57,7 @@ function pipeSendChecked(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   const ready = w.load(Rec.STATUS);
   const slot = stateOf(ready) === Status.READY ? acquire(w, thread, ready) : NOT_TAKEN;
   if (slot === NOT_TAKEN) return NO_RECEIVER;
-  const dst = m.loadCap(w.cap, Rec.BUF);
+  const dst = m.loadCap(w.cap, Rec.PIPE_BUF);
   if (len > dst.topNumber - dst.addressNumber) {
     release(w, thread, slot, ready); // the receiver keeps waiting; the sender may retry with less
     return E.left(sysError('EMSGSIZE', 'cosend', `receiver's buffer holds ${dst.length} bytes`));
@@ -267,7 +267,7 @@ interface Side {
 }
 
 const SENDER: Side = { op: 'cosend', word: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT, waiting: Status.OFFERED, done: Status.TAKEN };
-const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
+const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.PIPE_BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
@@ -310,7 +310,7 @@ async function awaitPeer(
           // Withdrawn while it takes the offer; published again if the offer is gone or refused.
           const took = takeOffer(m, thread, w, buf, len);
           if (took !== undefined) {
-            clearSlot(w, Rec.BUF);
+            clearSlot(w, Rec.PIPE_BUF);
             release(w, thread, slot, Status.OPEN);
             publish(w, thread);
             return took;

@@ -37,9 +37,7 @@ export const Rec = {
   LENGTH: 24,
   /** COPIPE: senders waiting for a receiver beyond the SENDER_SLOTS (a plain count: see there). */
   SENDERS: 28,
-  /** COPIPE: bytes the sender wrote, or −errno. */
-  RESULT: 32,
-  /** Capability: the COCHANNEL ring, or the COPIPE receiver's published buffer. */
+  /** Capability: the COCHANNEL ring. */
   BUF: 48,
 
   // ── receive line ──
@@ -58,6 +56,15 @@ export const Rec = {
   RECV_END: 72,
   /** COCHANNEL: RERR while the last receive was refused (kept on this line: receivers raise and drop it). */
   RECV_EVENTS: 76,
+  /**
+   * COPIPE: bytes the sender wrote into the receiver's buffer, or −errno. Here with STATUS, not
+   * on the shared line: the shared line holds SEQ, which a waiting peer polls, and every write
+   * to that line took it away from the poller's core and back (a 64 KiB message on threads wrote
+   * it half a dozen times).
+   */
+  RESULT: 80,
+  /** Capability: COPIPE, the waiting receiver's write-only view of its buffer (on this line, like RESULT). */
+  PIPE_BUF: 96,
 
   // ── send line ──
   /** COCHANNEL: the senders' lock (a robust word, OPEN or BUSY). */

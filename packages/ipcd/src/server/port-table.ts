@@ -98,6 +98,7 @@ export class PortTable {
     m.storeI32(rec, Rec.GEN, claim.gen);
     if (init.buf !== undefined) m.storeCap(rec, Rec.BUF, init.buf);
     else clearBuf(m, rec);
+    clearBuf(m, rec, Rec.PIPE_BUF);
     clearBuf(m, rec, Rec.OFFER_BUF);
     const port: PortSlot = { slot: claim.slot, gen: claim.gen, rec, closed: false, owner: -1 };
     this.slots.put(port);
@@ -108,6 +109,7 @@ export class PortTable {
   free(port: PortSlot): void {
     this.#m.storeI32(port.rec, Rec.GEN, port.gen + 1);
     clearBuf(this.#m, port.rec);
+    clearBuf(this.#m, port.rec, Rec.PIPE_BUF);
     clearBuf(this.#m, port.rec, Rec.OFFER_BUF);
     port.ring?.free();
     this.slots.release(port);
