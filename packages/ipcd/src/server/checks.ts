@@ -63,11 +63,12 @@ export async function retrying(
   op: string,
   timeoutMs: number,
   attempt: () => E.Either<SysError, number>,
-  progress?: { readonly words: WordWindow; readonly offset: number },
+  progress?: { readonly words: WordWindow; readonly offset: number; readonly respins?: number },
 ): Promise<E.Either<SysError, number>> {
   const due = deadline(thread.now(), timeoutMs);
   let watching = false;
   let polled = progress === undefined;
+  let spins = progress?.respins ?? 1;
   try {
     for (;;) {
       const seq = m.loadI32(rec, Rec.SEQ);
@@ -75,8 +76,10 @@ export async function retrying(
       const r = attempt();
       if (E.isRight(r) || (r.left._tag !== 'EAGAIN' && r.left._tag !== 'EWOULDBLOCK')) return r;
       if (!polled) {
+        // Each change of the word gets a new attempt; `respins` changes that did not let the
+        // attempt through (a COPIPE receiver passes through BUSY and OPEN before READY) still poll on.
+        if (timeoutMs !== 0 && spins-- > 0 && thread.spinWhile(progress!.words, progress!.offset, seen)) continue;
         polled = true;
-        if (timeoutMs !== 0 && thread.spinWhile(progress!.words, progress!.offset, seen)) continue;
       }
       if (!watching) {
         // Counted from here on, a change wakes us (see publish): try once more, then sleep.

@@ -101,6 +101,7 @@ async function sendWaitRetrying(m: CapMachine, thread: CoThreadApi, port: Resolv
   let offer = NOT_TAKEN;
   let handedOn = false;
   try {
+    // On threads, poll STATUS (what a receiver's READY changes) before counting in as a waiter.
     const r = await retrying(m, thread, port.rec, 'cosend', timeoutMs, () => {
       const w = windowOf(m, port);
       if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
@@ -108,7 +109,7 @@ async function sendWaitRetrying(m: CapMachine, thread: CoThreadApi, port: Resolv
       if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
       offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
       return offer === NOT_TAKEN ? direct : OFFERING;
-    });
+    }, thread.preemptible ? { words: port.words, offset: Rec.STATUS, respins: 4 } : undefined);
     if (offer === NOT_TAKEN) return r;
     handedOn = true; // the offer's wait withdraws the sender
     return await publishAndAwait(m, thread, port, offer, SENDER, buf, len, due, timeoutMs, false, waiting);
@@ -230,10 +231,13 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
     }
     if (side === SENDER) w.store(Rec.OFFER_LEN, len);
     w.store(side.result, 0);
-    // Counted as SEQ's waiter before the view is up, so the peer's DONE / TAKEN (or, for a
-    // receiver, an offer) always wakes us; awaitPeer stops counting when it ends.
-    watchSeq(m, w);
-    watching = true;
+    // Inline: counted as SEQ's waiter before the view is up, so the peer's DONE / TAKEN (or, for
+    // a receiver, an offer) always wakes us. On threads awaitPeer polls this side's word first
+    // and counts itself only if it must sleep. awaitPeer stops counting when it ends.
+    if (!thread.preemptible) {
+      watchSeq(m, w);
+      watching = true;
+    }
     handOn(w, thread, ownedBy(side.waiting, thread.tid), side.word);
     publish(w, thread);
   } catch (e) {
@@ -241,7 +245,7 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
     if (sender !== undefined) endSenderWait(m, thread, port, sender);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, fresh && !thread.preemptible, sender);
+  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, fresh && !thread.preemptible, watching, sender);
 }
 
 /**
@@ -288,6 +292,7 @@ async function awaitPeer(
   buf: Capability,
   len: number,
   fresh: boolean,
+  watching: boolean,
   sender: Announced | undefined,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
@@ -296,6 +301,7 @@ async function awaitPeer(
   const done = ownedBy(side.done, thread.tid);
   const busy = ownedBy(Status.BUSY, thread.tid);
   let w: WordWindow;
+  let spun = false;
   try {
     for (let first = fresh; ; first = false) {
       w = windowOf(m, port);
@@ -327,6 +333,18 @@ async function awaitPeer(
           continue; // the peer holds it right now: it finishes in one copy
         }
       }
+      if (!watching) {
+        // Threads: poll this side's own word for the spin budget, uncounted, so a peer that
+        // finishes within it writes nothing on the shared line (no SEQ bump) for us; then count
+        // in as SEQ's waiter and look once more before sleeping (see port-record's publish).
+        if (!spun) {
+          spun = true;
+          if (thread.spinWhile(w, side.word, waiting)) continue;
+        }
+        watchSeq(m, w);
+        watching = true;
+        continue;
+      }
       const why = await thread.futexWait([{ cap: rec, offset: Rec.SEQ, expected: seq }], remaining(thread.now(), due));
       if (why === 'closed' || why === 'deadlock') {
         // If the peer holds it right now, the registration stays: the peer will mark it
@@ -336,7 +354,7 @@ async function awaitPeer(
       }
     }
   } finally {
-    unwatchSeq(m, windowOf(m, port));
+    if (watching) unwatchSeq(m, windowOf(m, port));
     if (sender !== undefined) endSenderWait(m, thread, port, sender);
   }
 }
