@@ -180,3 +180,22 @@ test('futex words: a word waited on and woken over and over wakes its one waiter
   t.is(woke[0]! + woke[1]!, 2 * rounds - 2);
   t.is(s.now(), 0, 'no wait timed out');
 });
+
+test('futex words: a wait that ends otherwise (interrupted, timed out) leaves its words, so a later wake finds nobody there', async (t) => {
+  const s = new Scheduler();
+  const f = new FutexTable(s);
+  const got: string[] = [];
+  const counts: number[] = [];
+  const a = s.spawn('a', async (task) => void got.push(`a:${await f.waitOne(task, 7, undefined)}`));
+  s.spawn('b', async (task) => void got.push(`b:${await f.wait(task, [7, 8], 5)}`));
+  s.spawn('host', async (task) => {
+    await s.yield(task);
+    t.true(s.interrupt(a, 'closed'));
+    t.false(s.interrupt(a, 'closed'), 'a wait ends once');
+    await s.sleep(task, 10); // b has timed out by now
+    counts.push(f.wake(7), f.wake(8));
+  });
+  await s.run();
+  t.deepEqual(got, ['a:closed', 'b:timeout']);
+  t.deepEqual(counts, [0, 0]);
+});
