@@ -68,6 +68,7 @@ function pipeSendChecked(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   });
   w.store(Rec.RESULT, E.isRight(r) ? len : -r.left.errno);
   release(w, thread, slot, ownedBy(Status.DONE, ownerOf(ready)));
+  if (thread.preemptible) w.add(Rec.DONE_BELL, 1);
   publish(w, thread);
   return r;
 }
@@ -101,7 +102,7 @@ async function sendWaitRetrying(m: CapMachine, thread: CoThreadApi, port: Resolv
   let offer = NOT_TAKEN;
   let handedOn = false;
   try {
-    // On threads, poll STATUS (what a receiver's READY changes) before counting in as a waiter.
+    // On threads, poll READY_BELL (a receiver rings it once it waits) before counting in as a waiter.
     const r = await retrying(m, thread, port.rec, 'cosend', timeoutMs, () => {
       const w = windowOf(m, port);
       if (w.load(Rec.GEN) !== port.gen) return E.left(sysError('EPIPE', 'cosend', 'coport is gone'));
@@ -109,7 +110,7 @@ async function sendWaitRetrying(m: CapMachine, thread: CoThreadApi, port: Resolv
       if (!offers || E.isRight(direct) || direct.left._tag !== 'EAGAIN') return direct;
       offer = acquire(w, thread, Status.OPEN, Rec.OFFER);
       return offer === NOT_TAKEN ? direct : OFFERING;
-    }, thread.preemptible ? { words: port.words, offset: Rec.STATUS, respins: 4 } : undefined);
+    }, thread.preemptible ? { words: port.words, offset: Rec.READY_BELL, respins: 4 } : undefined);
     if (offer === NOT_TAKEN) return r;
     handedOn = true; // the offer's wait withdraws the sender
     return await publishAndAwait(m, thread, port, offer, SENDER, buf, len, due, timeoutMs, false, waiting);
@@ -218,6 +219,7 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
 function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number, fresh: boolean, sender?: Announced): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
   let watching = false;
+  let bell = 0;
   try {
     const w = windowOf(m, port);
     const published = guarded(side.op, () => {
@@ -238,14 +240,18 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
       watchSeq(m, w);
       watching = true;
     }
+    // The bell a waiting peer polls (threads), read before the word shows this side waiting: a
+    // peer that rings it from then on is answering us.
+    bell = thread.preemptible ? w.load(side.bell) : 0;
     handOn(w, thread, ownedBy(side.waiting, thread.tid), side.word);
+    if (thread.preemptible && side === RECEIVER) w.add(Rec.READY_BELL, 1);
     publish(w, thread);
   } catch (e) {
     if (watching) unwatchSeq(m, windowOf(m, port));
     if (sender !== undefined) endSenderWait(m, thread, port, sender);
     throw e;
   }
-  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, fresh && !thread.preemptible, watching, sender);
+  return awaitPeer(m, thread, port, slot, side, due, timeoutMs, buf, len, fresh && !thread.preemptible, watching, bell, sender);
 }
 
 /**
@@ -264,14 +270,16 @@ function claimPipe(m: CapMachine, thread: CoThreadApi, port: ResolvedPort): E.Ei
 interface Side {
   readonly op: 'cosend' | 'corecv';
   readonly word: number;
+  /** The doorbell the peer rings when it is done with what this side published (threads). */
+  readonly bell: number;
   readonly view: number;
   readonly result: number;
   readonly waiting: number;
   readonly done: number;
 }
 
-const SENDER: Side = { op: 'cosend', word: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT, waiting: Status.OFFERED, done: Status.TAKEN };
-const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, view: Rec.PIPE_BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
+const SENDER: Side = { op: 'cosend', word: Rec.OFFER, bell: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT, waiting: Status.OFFERED, done: Status.TAKEN };
+const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, bell: Rec.DONE_BELL, view: Rec.PIPE_BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
@@ -293,6 +301,7 @@ async function awaitPeer(
   len: number,
   fresh: boolean,
   watching: boolean,
+  bell: number,
   sender: Announced | undefined,
 ): Promise<E.Either<SysError, number>> {
   const rec = port.rec;
@@ -334,12 +343,12 @@ async function awaitPeer(
         }
       }
       if (!watching) {
-        // Threads: poll this side's own word for the spin budget, uncounted, so a peer that
-        // finishes within it writes nothing on the shared line (no SEQ bump) for us; then count
-        // in as SEQ's waiter and look once more before sleeping (see port-record's publish).
+        // Threads: poll the peer's bell for the spin budget, uncounted, so a peer that finishes
+        // within it writes nothing on the shared line (no SEQ bump) for us; then count in as
+        // SEQ's waiter and look once more before sleeping (see port-record's publish).
         if (!spun) {
           spun = true;
-          if (thread.spinWhile(w, side.word, waiting)) continue;
+          if (thread.spinWhile(w, side.bell, bell)) continue;
         }
         watchSeq(m, w);
         watching = true;

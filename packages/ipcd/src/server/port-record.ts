@@ -93,9 +93,18 @@ export const Rec = {
    */
   SENDER_SLOTS: 176,
 
-  // ── published line: what receivers poll ──
+  // ── published line: what the other end polls ──
   /** COCHANNEL: bytes ever written, modulo twice the capacity; one store commits a send. */
   END: 192,
+  /**
+   * COPIPE on threads: doorbells, each bumped once per exchange — DONE_BELL by the sender that
+   * filled a receiver's buffer, READY_BELL by a receiver that published one. A waiting side
+   * polls its bell, not STATUS: the receive line takes a dozen writes per message (claims,
+   * results, the view), and each one that found the poller's copy there had to take the line
+   * from it first.
+   */
+  DONE_BELL: 196,
+  READY_BELL: 200,
 } as const;
 
 /** States of a robust word (distinct 4-bit values, not flags). OFFERED and TAKEN are COPIPE's OFFER word's, WAITING its sender slots'. */

@@ -9,7 +9,7 @@ import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
 
 /** Counters and flags a fresh port starts from (a slot's previous port may have left anything). */
-const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RECV_EVENTS, Rec.SEND_EVENTS, Rec.RESULT, Rec.SENDERS, Rec.WAITERS, Rec.OFFER_LEN, Rec.OFFER_RESULT, Rec.SENDER_SLOTS, Rec.SENDER_SLOTS + 4, Rec.SENDER_SLOTS + 8, Rec.SENDER_SLOTS + 12] as const;
+const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RECV_EVENTS, Rec.SEND_EVENTS, Rec.RESULT, Rec.SENDERS, Rec.WAITERS, Rec.OFFER_LEN, Rec.OFFER_RESULT, Rec.DONE_BELL, Rec.READY_BELL, Rec.SENDER_SLOTS, Rec.SENDER_SLOTS + 4, Rec.SENDER_SLOTS + 8, Rec.SENDER_SLOTS + 12] as const;
 
 export interface PortSlot {
   readonly slot: number;
