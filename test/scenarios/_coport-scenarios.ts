@@ -147,6 +147,40 @@ export const SCENARIOS = {
     },
   },
 
+  pipeBuffers: {
+    title: 'COPIPE: each receive fills its own buffer — another buffer, another length, or a receive after a withdrawn one — and no earlier one',
+    async run(ctx, k, c) {
+      const m = ctx.machine;
+      const port = ok(await openCoport(k, 'COPIPE'));
+      const [a, b, src] = [ok(ctx.malloc(16)), ok(ctx.malloc(16)), ok(ctx.malloc(16))];
+      const exchange = async (name: string, dst: Capability, len: number, message: string): Promise<string | number> => {
+        const got = receiveOnThread(ctx, k, name, port, dst, len, 5000);
+        await receiverWaiting(k, port);
+        m.store(src, 0, bytes(message));
+        const sent = await cosend(k, port, src, message.length, { timeoutMs: 5000 });
+        await until(ctx, () => got() !== '', WAIT_MS, 1, `${name} returns`);
+        return E.isRight(sent) ? got() : sent.left._tag;
+      };
+      c.is(await exchange('first', a, 16, 'first'), 5);
+      c.is(await exchange('second', b, 16, 'second'), 6);
+      c.is(text(m.load(a, 0, 5)), 'first', 'a receive into another buffer leaves the earlier one');
+      c.is(tagOf(await corecv(k, port, a, 16, { timeoutMs: 5 })), 'ETIMEDOUT', 'a withdrawn receive');
+      c.is(await exchange('third', a, 16, 'third'), 5);
+      c.is(text(m.load(a, 0, 5)), 'third');
+      c.is(text(m.load(b, 0, 6)), 'second', 'nor into the buffer before');
+      // The same buffer with a shorter length: a longer message is refused, the receive goes on.
+      const got = receiveOnThread(ctx, k, 'short', port, a, 4, 5000);
+      await receiverWaiting(k, port);
+      m.store(src, 0, bytes('toolong'));
+      c.is(tagOf(await cosend(k, port, src, 7, { timeoutMs: 0 })), 'EMSGSIZE');
+      m.store(src, 0, bytes('four'));
+      c.is(ok(await cosend(k, port, src, 4, { timeoutMs: 5000 })), 4);
+      await until(ctx, () => got() !== '', WAIT_MS, 1, 'the short receive returns');
+      c.is(got(), 4);
+      c.is(text(m.load(a, 0, 5)), 'fourd');
+    },
+  },
+
   syncForms: {
     title: 'cosendSync/corecvSync: the non-waiting forms answer at once, without a promise, on every coport type',
     async run(ctx, k, c) {

@@ -223,7 +223,8 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   try {
     const w = windowOf(m, port);
     const published = guarded(side.op, () => {
-      m.storeCap(rec, side.view, side === SENDER ? port.table.sendView(buf, len) : port.table.receiveView(buf, len));
+      if (side === SENDER) m.storeCap(rec, side.view, port.table.sendView(buf, len));
+      else publishView(m, w, port, port.table.receiveView(buf, len));
       return E.right(0);
     });
     if (E.isLeft(published)) {
@@ -325,7 +326,7 @@ async function awaitPeer(
           // Withdrawn while it takes the offer; published again if the offer is gone or refused.
           const took = takeOffer(m, thread, w, buf, len);
           if (took !== undefined) {
-            clearSlot(w, Rec.PIPE_BUF);
+            withdrawView(w, side);
             release(w, thread, slot, Status.OPEN);
             publish(w, thread);
             return took;
@@ -398,16 +399,40 @@ function takeOffer(m: CapMachine, thread: CoThreadApi, w: WordWindow, dst: Capab
 /** Withdraw what this side published and no peer has claimed; false if the peer holds it right now. */
 function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, waiting: number, side: Side): boolean {
   if (w.compareExchange(side.word, waiting, ownedBy(Status.BUSY, thread.tid)) !== waiting) return false;
-  clearSlot(w, side.view);
+  withdrawView(w, side);
   release(w, thread, slot, Status.OPEN, side.word);
   publish(w, thread);
   return true;
 }
 
+/**
+ * Store a receiver's view in PIPE_BUF — unless the record holds this very view already: this
+ * table stored it last, and VIEW_SEQ shows no write of the slot since. A stream receives into
+ * one buffer over and over, and the store (and the empty slot before it) cost a capability
+ * encode and writes to two lines the sender then reads: on threads, a sixth of a 64 KiB
+ * message. Leaving the view is safe: a sender uses PIPE_BUF only while STATUS is READY, which
+ * only the receiver that stored its view sets; and the view is revoked with its buffer.
+ */
+function publishView(m: CapMachine, w: WordWindow, port: ResolvedPort, view: Capability): void {
+  const seq = w.load(Rec.VIEW_SEQ);
+  const stored = port.table.storedView(port);
+  if (stored !== undefined && stored.gen === port.gen && stored.view === view && stored.seq === seq) return;
+  m.storeCap(w.cap, Rec.PIPE_BUF, view);
+  w.store(Rec.VIEW_SEQ, (seq + 1) | 0);
+  port.table.rememberView(port, view, (seq + 1) | 0);
+}
+
+/** Empty what this side published (a withdrawn receive or offer); a receiver's slot counts the write (VIEW_SEQ). */
+function withdrawView(w: WordWindow, side: Side): void {
+  clearSlot(w, side.view);
+  if (side === RECEIVER) w.store(Rec.VIEW_SEQ, (w.load(Rec.VIEW_SEQ) + 1) | 0);
+}
+
 /** The peer finished (DONE / TAKEN, now BUSY again as ours): read the result, free the word. */
 function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, side: Side): E.Either<SysError, number> {
   const n = w.load(side.result);
-  clearSlot(w, side.view);
+  // A sender's offer goes; a receiver's view stays for its next receive (see publishView).
+  if (side === SENDER) clearSlot(w, side.view);
   w.store(side.result, 0);
   release(w, thread, slot, Status.OPEN, side.word);
   // Who waits for the word to be OPEN: other receivers (to claim the pipe), other senders (to offer).

@@ -63,7 +63,15 @@ export const Rec = {
    * it half a dozen times).
    */
   RESULT: 80,
-  /** Capability: COPIPE, the waiting receiver's write-only view of its buffer (on this line, like RESULT). */
+  /**
+   * COPIPE: bumped by every write of PIPE_BUF. A receive that would store the very view its
+   * thread's table last stored there, with this word unchanged since, leaves it (see copipe).
+   */
+  VIEW_SEQ: 88,
+  /**
+   * Capability: COPIPE, a receiver's write-only view of its buffer (on this line, like RESULT).
+   * Senders use it only while STATUS is READY, which only the receiver that stored it sets.
+   */
   PIPE_BUF: 96,
 
   // ── send line ──
