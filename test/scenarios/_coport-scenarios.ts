@@ -148,7 +148,7 @@ export const SCENARIOS = {
   },
 
   pipeBuffers: {
-    title: 'COPIPE: each receive fills its own buffer — another buffer, another length, or a receive after a withdrawn one — and no earlier one',
+    title: 'COPIPE: each receive fills its own buffer — another buffer, another length, or a receive after a withdrawn one — and no earlier one; each sender that comes first delivers its own bytes',
     async run(ctx, k, c) {
       const m = ctx.machine;
       const port = ok(await openCoport(k, 'COPIPE'));
@@ -178,6 +178,28 @@ export const SCENARIOS = {
       await until(ctx, () => got() !== '', WAIT_MS, 1, 'the short receive returns');
       c.is(got(), 4);
       c.is(text(m.load(a, 0, 5)), 'fourd');
+      // Senders first (inline they offer their message): each receive gets its own sender's bytes.
+      const [s1, s2] = [ok(ctx.malloc(16)), ok(ctx.malloc(16))];
+      m.store(s1, 0, bytes('alpha'));
+      m.store(s2, 0, bytes('beta'));
+      const senderFirst = async (name: string, from: Capability, len: number): Promise<string> => {
+        let sent: string | number = '';
+        ctx.spawnThread(name, async (th) => {
+          const r = await cosend(ok(k.session.on(th)), port, from, len, { timeoutMs: 5000 });
+          sent = E.isRight(r) ? r.right : r.left._tag;
+        });
+        const polled = ok(await copoll(k, [{ port, events: PollEvent.IN }], 5000));
+        c.is(polled.revents[0], PollEvent.IN, `${name} waits`);
+        const n = ok(await corecv(k, port, b, 16, { timeoutMs: 5000 }));
+        await until(ctx, () => sent !== '', WAIT_MS, 1, `${name} returns`);
+        c.is(sent, len);
+        return text(m.load(b, 0, n));
+      };
+      c.is(await senderFirst('alpha', s1, 5), 'alpha');
+      c.is(await senderFirst('beta', s2, 4), 'beta', 'another sender buffer');
+      c.is(tagOf(await cosend(k, port, s1, 5, { timeoutMs: 5 })), 'ETIMEDOUT', 'a withdrawn send');
+      c.is(await senderFirst('beta again', s2, 4), 'beta', 'after a withdrawn send');
+      c.is(await senderFirst('alpha again', s1, 5), 'alpha');
     },
   },
 

@@ -223,8 +223,7 @@ function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort,
   try {
     const w = windowOf(m, port);
     const published = guarded(side.op, () => {
-      if (side === SENDER) m.storeCap(rec, side.view, port.table.sendView(buf, len));
-      else publishView(m, w, port, port.table.receiveView(buf, len));
+      publishView(m, w, port, side, side === SENDER ? port.table.sendView(buf, len) : port.table.receiveView(buf, len));
       return E.right(0);
     });
     if (E.isLeft(published)) {
@@ -271,6 +270,8 @@ function claimPipe(m: CapMachine, thread: CoThreadApi, port: ResolvedPort): E.Ei
 interface Side {
   readonly op: 'cosend' | 'corecv';
   readonly word: number;
+  /** The word every write of `view` bumps (see publishView). */
+  readonly seq: number;
   /** The doorbell the peer rings when it is done with what this side published (threads). */
   readonly bell: number;
   readonly view: number;
@@ -279,8 +280,8 @@ interface Side {
   readonly done: number;
 }
 
-const SENDER: Side = { op: 'cosend', word: Rec.OFFER, bell: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT, waiting: Status.OFFERED, done: Status.TAKEN };
-const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, bell: Rec.DONE_BELL, view: Rec.PIPE_BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
+const SENDER: Side = { op: 'cosend', word: Rec.OFFER, seq: Rec.OFFER_SEQ, bell: Rec.OFFER, view: Rec.OFFER_BUF, result: Rec.OFFER_RESULT, waiting: Status.OFFERED, done: Status.TAKEN };
+const RECEIVER: Side = { op: 'corecv', word: Rec.STATUS, seq: Rec.VIEW_SEQ, bell: Rec.DONE_BELL, view: Rec.PIPE_BUF, result: Rec.RESULT, waiting: Status.READY, done: Status.DONE };
 
 /**
  * Wait until the peer finishes with what this side published (DONE / TAKEN), or close,
@@ -406,33 +407,33 @@ function cancel(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number,
 }
 
 /**
- * Store a receiver's view in PIPE_BUF — unless the record holds this very view already: this
- * table stored it last, and VIEW_SEQ shows no write of the slot since. A stream receives into
- * one buffer over and over, and the store (and the empty slot before it) cost a capability
- * encode and writes to two lines the sender then reads: on threads, a sixth of a 64 KiB
- * message. Leaving the view is safe: a sender uses PIPE_BUF only while STATUS is READY, which
- * only the receiver that stored its view sets; and the view is revoked with its buffer.
+ * Store this side's view (a receiver's in PIPE_BUF, a sender's offer in OFFER_BUF) — unless
+ * the record holds this very view already: this table stored it last, and the slot's
+ * sequence word shows no write of it since. A stream sends from and receives into one buffer
+ * over and over, and the store (and the empty slot before it) cost a capability encode and
+ * writes to two lines the peer then reads: on threads, a sixth of a 64 KiB message. Leaving a
+ * view is safe: the peer uses it only while this side's word says it waits (READY, OFFERED),
+ * which only the side that stored its view sets; and the view is revoked with its buffer.
  */
-function publishView(m: CapMachine, w: WordWindow, port: ResolvedPort, view: Capability): void {
-  const seq = w.load(Rec.VIEW_SEQ);
-  const stored = port.table.storedView(port);
+function publishView(m: CapMachine, w: WordWindow, port: ResolvedPort, side: Side, view: Capability): void {
+  const seq = w.load(side.seq);
+  const stored = port.table.storedView(port, side.view);
   if (stored !== undefined && stored.gen === port.gen && stored.view === view && stored.seq === seq) return;
-  m.storeCap(w.cap, Rec.PIPE_BUF, view);
-  w.store(Rec.VIEW_SEQ, (seq + 1) | 0);
-  port.table.rememberView(port, view, (seq + 1) | 0);
+  m.storeCap(w.cap, side.view, view);
+  w.store(side.seq, (seq + 1) | 0);
+  port.table.rememberView(port, side.view, view, (seq + 1) | 0);
 }
 
-/** Empty what this side published (a withdrawn receive or offer); a receiver's slot counts the write (VIEW_SEQ). */
+/** Empty what this side published (a withdrawn receive or offer), counting the write. */
 function withdrawView(w: WordWindow, side: Side): void {
   clearSlot(w, side.view);
-  if (side === RECEIVER) w.store(Rec.VIEW_SEQ, (w.load(Rec.VIEW_SEQ) + 1) | 0);
+  w.store(side.seq, (w.load(side.seq) + 1) | 0);
 }
 
 /** The peer finished (DONE / TAKEN, now BUSY again as ours): read the result, free the word. */
 function collect(m: CapMachine, thread: CoThreadApi, w: WordWindow, slot: number, side: Side): E.Either<SysError, number> {
   const n = w.load(side.result);
-  // A sender's offer goes; a receiver's view stays for its next receive (see publishView).
-  if (side === SENDER) clearSlot(w, side.view);
+  // The view stays for this side's next exchange (see publishView).
   w.store(side.result, 0);
   release(w, thread, slot, Status.OPEN, side.word);
   // Who waits for the word to be OPEN: other receivers (to claim the pipe), other senders (to offer).

@@ -91,7 +91,12 @@ export const Rec = {
   OFFER_LEN: 144,
   /** COPIPE: bytes the receiver took from the offer, or −errno. */
   OFFER_RESULT: 148,
-  /** Capability: COPIPE, the waiting sender's read-only view of its message. */
+  /** COPIPE: bumped by every write of OFFER_BUF (as VIEW_SEQ is for PIPE_BUF). */
+  OFFER_SEQ: 152,
+  /**
+   * Capability: COPIPE, a sender's read-only view of its offered message. Receivers use it
+   * only while OFFER is OFFERED, which only the sender that stored it sets.
+   */
   OFFER_BUF: 160,
   /**
    * COPIPE: SENDER_SLOT_COUNT robust words, each free (0) or naming a sender that waits for a

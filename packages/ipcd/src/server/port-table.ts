@@ -9,7 +9,7 @@ import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
 
 /** Counters and flags a fresh port starts from (a slot's previous port may have left anything). */
-const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RECV_EVENTS, Rec.SEND_EVENTS, Rec.RESULT, Rec.VIEW_SEQ, Rec.SENDERS, Rec.WAITERS, Rec.OFFER_LEN, Rec.OFFER_RESULT, Rec.DONE_BELL, Rec.READY_BELL, Rec.SENDER_SLOTS, Rec.SENDER_SLOTS + 4, Rec.SENDER_SLOTS + 8, Rec.SENDER_SLOTS + 12] as const;
+const ZEROED_AT_OPEN = [Rec.LENGTH, Rec.START, Rec.END, Rec.RECV_END, Rec.SEND_START, Rec.RECV_EVENTS, Rec.SEND_EVENTS, Rec.RESULT, Rec.VIEW_SEQ, Rec.OFFER_SEQ, Rec.SENDERS, Rec.WAITERS, Rec.OFFER_LEN, Rec.OFFER_RESULT, Rec.DONE_BELL, Rec.READY_BELL, Rec.SENDER_SLOTS, Rec.SENDER_SLOTS + 4, Rec.SENDER_SLOTS + 8, Rec.SENDER_SLOTS + 12] as const;
 
 export interface PortSlot {
   readonly slot: number;
@@ -47,8 +47,8 @@ export class PortTable {
   readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
   /** The last token resolved, and to what. */
   #lastResolved: { readonly token: OpenedToken; readonly port: ResolvedPort } | undefined;
-  /** COPIPE: per slot, the receive view this table last stored in the record, and VIEW_SEQ after the store. */
-  readonly #storedViews: Array<{ readonly gen: number; readonly view: Capability; readonly seq: number } | undefined>;
+  /** COPIPE: per record slot, the view this table last stored there (PIPE_BUF or OFFER_BUF), and its sequence word after the store. */
+  readonly #storedViews = new Map<number, { readonly gen: number; readonly view: Capability; readonly seq: number }>();
   /** COPIPE views by buffer (see receiveView, sendView). */
   readonly #views = new WeakMap<Capability, { readonly len: number; readonly view: Capability }>();
   readonly #sendViews = new WeakMap<Capability, { readonly len: number; readonly view: Capability }>();
@@ -65,7 +65,6 @@ export class PortTable {
     this.slots = new SlotTable<PortSlot>(capacity);
     this.#recs = new Array<{ rec: Capability; words: WordWindow } | undefined>(capacity).fill(undefined);
     this.#rings = new Array<{ gen: number; ring: Capability } | undefined>(capacity).fill(undefined);
-    this.#storedViews = new Array<{ gen: number; view: Capability; seq: number } | undefined>(capacity).fill(undefined);
   }
 
   static recordBytes(ports: number): number {
@@ -157,13 +156,13 @@ export class PortTable {
     return this.#view(this.#views, buf, len, Perm.STORE);
   }
 
-  /** COPIPE: what this table last stored as `port`'s receive view (see copipe's publishView). */
-  storedView(port: ResolvedPort): { readonly gen: number; readonly view: Capability; readonly seq: number } | undefined {
-    return this.#storedViews[port.slot];
+  /** COPIPE: what this table last stored in `port`'s record at `at` (PIPE_BUF or OFFER_BUF; see copipe's publishView). */
+  storedView(port: ResolvedPort, at: number): { readonly gen: number; readonly view: Capability; readonly seq: number } | undefined {
+    return this.#storedViews.get(port.slot * 256 + at);
   }
 
-  rememberView(port: ResolvedPort, view: Capability, seq: number): void {
-    this.#storedViews[port.slot] = { gen: port.gen, view, seq };
+  rememberView(port: ResolvedPort, at: number, view: Capability, seq: number): void {
+    this.#storedViews.set(port.slot * 256 + at, { gen: port.gen, view, seq });
   }
 
   /** What a waiting COPIPE sender offers: its message bounded to `len`, LOAD only (GLOBAL kept), cached the same way. */
