@@ -272,7 +272,10 @@ interface Side {
   readonly word: number;
   /** The word every write of `view` bumps (see publishView). */
   readonly seq: number;
-  /** The doorbell the peer rings when it is done with what this side published (threads). */
+  /**
+   * The doorbell the peer rings when it is done with what this side published (threads). A
+   * sender offers only inline, where nothing spins: its bell is its own word.
+   */
   readonly bell: number;
   readonly view: number;
   readonly result: number;
@@ -372,9 +375,10 @@ async function awaitPeer(
 
 /**
  * A receiver holding the pipe takes a waiting sender's offer: copies it into `dst` and marks it
- * TAKEN for the sender (the caller publishes that, with its own release of the pipe). An offer longer than `len` goes back to its sender as EMSGSIZE (the
- * receive goes on, as when a sender finds the receiver's buffer too short). Undefined when
- * there was no offer to take, or it was refused.
+ * TAKEN for the sender (the caller publishes that, with its own release of the pipe). An offer
+ * longer than `len` goes back to its sender as EMSGSIZE (the receive goes on, as when a sender
+ * finds the receiver's buffer too short). Undefined when there was no offer to take, or it was
+ * refused.
  */
 function takeOffer(m: CapMachine, thread: CoThreadApi, w: WordWindow, dst: Capability, len: number): E.Either<SysError, number> | undefined {
   const offered = w.load(Rec.OFFER);
