@@ -158,11 +158,11 @@ export class PortTable {
 
   /** COPIPE: what this table last stored in `port`'s record at `at` (PIPE_BUF or OFFER_BUF; see copipe's publishView). */
   storedView(port: ResolvedPort, at: number): { readonly gen: number; readonly view: Capability; readonly seq: number } | undefined {
-    return this.#storedViews.get(port.slot * 256 + at);
+    return this.#storedViews.get(port.slot * RECORD_BYTES + at);
   }
 
   rememberView(port: ResolvedPort, at: number, view: Capability, seq: number): void {
-    this.#storedViews.set(port.slot * 256 + at, { gen: port.gen, view, seq });
+    this.#storedViews.set(port.slot * RECORD_BYTES + at, { gen: port.gen, view, seq });
   }
 
   /** What a waiting COPIPE sender offers: its message bounded to `len`, LOAD only (GLOBAL kept), cached the same way. */
