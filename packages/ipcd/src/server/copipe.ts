@@ -217,7 +217,6 @@ function receiveClaimed(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, 
  * ends with the wait.
  */
 function publishAndAwait(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, slot: number, side: Side, buf: Capability, len: number, due: number, timeoutMs: number, fresh: boolean, sender?: Announced): Promise<E.Either<SysError, number>> {
-  const rec = port.rec;
   let watching = false;
   let bell = 0;
   try {

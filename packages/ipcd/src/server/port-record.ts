@@ -174,7 +174,7 @@ export function clearBuf(m: CapMachine, rec: Capability, at: number = Rec.BUF): 
   m.store(rec, at, NULL_CAP_BYTES);
 }
 
-/** clearBuf through an open window: four word writes, no capability check per call (a COPIPE message empties two slots). */
+/** clearBuf through an open window: four word writes, no capability check (a withdrawn COPIPE receive or offer empties its slot). */
 export function clearSlot(w: WordWindow, at: number): void {
   w.store(at, 0);
   w.store(at + 4, 0);
