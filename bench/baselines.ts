@@ -29,10 +29,8 @@ export async function sabRingStream(spec: StreamSpec, capacity = 1 << 16): Promi
   const samples: number[] = [];
   try {
     const round = () =>
-      new Promise<number>((resolve, reject) => {
+      settledOnError<number>([producer, consumer], (resolve) => {
         consumer.once('message', (ns: number) => resolve((spec.size * spec.count * 1e9) / ns));
-        consumer.once('error', reject);
-        producer.once('error', reject);
         consumer.postMessage('go');
         producer.postMessage('go');
       });
@@ -42,6 +40,22 @@ export async function sabRingStream(spec: StreamSpec, capacity = 1 << 16): Promi
     await Promise.all([producer.terminate(), consumer.terminate()]);
   }
   return samples;
+}
+
+/**
+ * One round with `workers`: a worker's error rejects it (a crashed peer must not hang the
+ * suite), and the error listeners go when it settles, so rounds do not pile them up.
+ */
+function settledOnError<T>(workers: readonly Worker[], start: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = (e: unknown) => done(() => reject(e));
+    const done = (settle: () => void) => {
+      for (const w of workers) w.off('error', fail);
+      settle();
+    };
+    for (const w of workers) w.on('error', fail);
+    start((v) => done(() => resolve(v)), fail);
+  });
 }
 
 export interface StreamSpec {
@@ -56,7 +70,7 @@ export async function postMessageStream(mode: 'clone' | 'transfer', spec: Stream
   const samples: number[] = [];
   try {
     const round = () =>
-      new Promise<number>((resolve, reject) => {
+      settledOnError<number>([w], (resolve, reject) => {
         let bytes = 0;
         const t0 = process.hrtime.bigint();
         const on = (m: unknown) => {
