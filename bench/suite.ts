@@ -22,6 +22,7 @@ import { threadsCoportThroughput } from './threads-coports.js';
 import { endurance, type EnduranceResult } from './endurance.js';
 import { gcAvailable, perCoProcess, perObjectAndPort, type MemoryCost } from './memory.js';
 import { namespaceScaling } from './namespace.js';
+import { Steadiness, spread, type SteadinessProbe } from './steadiness.js';
 
 export interface Throughput {
   readonly name: string;
@@ -60,6 +61,8 @@ export interface SuiteReport {
   readonly memory: readonly MemoryCost[];
   readonly endurance: readonly EnduranceResult[];
   readonly ratios: readonly Ratio[];
+  /** The host-steadiness probe before each section (see bench/steadiness.ts). */
+  readonly steadiness: readonly SteadinessProbe[];
 }
 
 const SIZES = [64, 4096, 65536] as const;
@@ -105,32 +108,44 @@ const sizeName = (n: number) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 
 export async function runSuite(options: { quick?: boolean; progress?: (step: number, of: number, what: string) => void } = {}): Promise<SuiteReport> {
   const quick = options.quick ?? false;
+  const steadiness = new Steadiness();
+  try {
+    return await sections(quick, steadiness, options.progress);
+  } finally {
+    await steadiness.close();
+  }
+}
+
+async function sections(quick: boolean, steadiness: Steadiness, report?: (step: number, of: number, what: string) => void): Promise<SuiteReport> {
   const steps = 7 + TYPES.length;
   let step = 0;
-  const progress = (what: string) => options.progress?.(++step, steps, what);
+  const progress = async (what: string) => {
+    report?.(++step, steps, what);
+    await steadiness.probe(what);
+  };
 
-  progress('capmachine operations');
+  await progress('capmachine operations');
   const capmachine = runBench(capmachineCases(), quick ? { batch: 100, rounds: 10, warmup: 5, warmupMs: 0 } : { batch: 500, rounds: 300 });
 
-  progress('cocall round trips (inline and threads)');
+  await progress('cocall round trips (inline and threads)');
   const inline = await cocallBench({ rounds: quick ? 10 : 300 });
   const threads = await threadsBench({ quick });
   const cocall = [...inline, ...threads];
 
   const coports: Throughput[] = [];
   for (const type of TYPES) {
-    progress(`${type} throughput at ${SIZES.map(sizeName).join(', ')}`);
+    await progress(`${type} throughput at ${SIZES.map(sizeName).join(', ')}`);
     const cases = streamCases(type, quick);
     const samples = await coportThroughput(cases);
     cases.forEach((c, i) => coports.push(throughput(streamName(c), c.spec, samples[i]!)));
   }
-  progress('coport throughput on the threads runtime (microkernel, producer, consumer on workers)');
+  await progress('coport throughput on the threads runtime (microkernel, producer, consumer on workers)');
   {
     const cases = TYPES.flatMap((type) => streamCases(type, quick));
     const samples = await threadsCoportThroughput(cases);
     cases.forEach((c, i) => coports.push(throughput(streamName(c, 'threads '), c.spec, samples[i]!)));
   }
-  progress('baselines: postMessage (clone, transfer), Unix-domain socket, raw SAB ring, copy ceiling');
+  await progress('baselines: postMessage (clone, transfer), Unix-domain socket, raw SAB ring, copy ceiling');
   for (const size of SIZES) {
     const spec = specFor(size, quick);
     coports.push(throughput(`postMessage clone ${sizeName(size)}`, spec, await postMessageStream('clone', spec)));
@@ -140,7 +155,7 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
     coports.push(throughput(`copy ceiling ${sizeName(size)}`, spec, copyCeiling(spec)));
   }
 
-  progress('namespace operations as the table grows');
+  await progress('namespace operations as the table grows');
   const sizes = quick ? [1_000, 5_000] : [1_000, 10_000, 100_000];
   const ns = await namespaceScaling(sizes, quick ? 100 : 1_000, quick ? 2 : 7);
   const namespace: NamespaceRow[] = ns.flatMap((s) =>
@@ -150,12 +165,13 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
     }),
   );
 
-  progress('memory per co-process, namespace object and coport');
+  await progress('memory per co-process, namespace object and coport');
   const memory = [await perCoProcess(quick ? 50 : 500), ...(await perObjectAndPort(quick ? 500 : 10_000, quick ? 50 : 200))];
 
   const cycles = quick ? 2_000 : 1_000_000;
-  progress(`endurance: ${cycles} open/send/recv/close cycles and ${cycles} insert/delete cycles`);
+  await progress(`endurance: ${cycles} open/send/recv/close cycles and ${cycles} insert/delete cycles`);
   const soak = await endurance(cycles);
+  await steadiness.probe('end of run');
 
   const ratios = ratiosOf(cocall, coports, namespace);
   for (const e of soak) {
@@ -173,6 +189,7 @@ export async function runSuite(options: { quick?: boolean; progress?: (step: num
     memory,
     endurance: soak,
     ratios,
+    steadiness: steadiness.probes,
   };
 }
 
@@ -233,6 +250,20 @@ export function renderReport(r: SuiteReport): string[] {
   out.push('', '## namespace operations', ...table(['op', 'objects', 'median ns', 'p99 ns', 'ops/s'], r.namespace.map((x) => [x.op, String(x.objects), f(x.medianNs), f(x.p99Ns), f(x.opsPerSec, 0)])));
   out.push('', '## memory', ...table(['per', 'count', 'JS heap B', 'tagged B'], r.memory.map((x) => [x.what, String(x.count), f(x.heapBytes, 0), f(x.taggedBytes, 0)])));
   out.push('', '## endurance', ...table(['cycle', 'cycles', 'cycles/s', 'heap MiB (tenths)', 'held at end', 'invariants'], r.endurance.map((x) => [x.what, String(x.cycles), f(x.cyclesPerSec, 0), x.heapMiB.map((h) => h.toFixed(1)).join(' '), String(x.leftOpen), x.invariants.length === 0 ? 'ok' : x.invariants.join('; ')])));
+  const alone = spread(r.steadiness.map((p) => p.aloneMs));
+  const paired = spread(r.steadiness.map((p) => p.pairedMs));
+  out.push(
+    '',
+    '## host steadiness (a fixed CPU-bound probe before each section, ms)',
+    ...table(
+      ['probe', 'min', 'median', 'max', 'max ÷ min'],
+      [
+        ['alone', f(alone.min, 2), f(alone.median, 2), f(alone.max, 2), f(alone.ratio, 2)],
+        ['while a worker spins on another core', f(paired.min, 2), f(paired.median, 2), f(paired.max, 2), f(paired.ratio, 2)],
+      ],
+    ),
+    `paired ÷ alone (medians): ${f(paired.median / alone.median, 2)}`,
+  );
   out.push('', '## ratios against targets', ...table(['ratio', 'value', 'target', 'met'], r.ratios.map((x) => [x.name, f(x.value, 2), x.target, x.met ? 'yes' : 'NO'])));
   return out;
 }
