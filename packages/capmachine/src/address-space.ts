@@ -22,7 +22,7 @@ import { HostAuthority } from './host-authority.js';
 import { Perm, PermSet } from './perms.js';
 import { ROBUST_SLOTS, rollBackInMemory, type RobustRegistration } from './robust-word.js';
 import { Scheduler, type Task, type WakeReason } from './scheduler.js';
-import { wakeAddress, wordAt, type WordWindow } from './word-window.js';
+import { RobustWord, wakeAddress, wordAt, type WordWindow } from './word-window.js';
 import {
   Switcher,
   type AcceptBuffers,
@@ -565,9 +565,13 @@ export class CoThread implements CoThreadApi {
   }
 
   robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {
+    return this.#register(wordAt(this.#space.machine, at, offset), wordAt(this.#space.machine, at, wakeOffset), rollback);
+  }
+  robustEnterWord(word: RobustWord, rollback: number): number {
+    return this.#register(RobustWord.word(word), RobustWord.wake(word), rollback);
+  }
+  #register(word: number, wake: number, rollback: number): number {
     const rec = this.#rec;
-    const word = wordAt(this.#space.machine, at, offset);
-    const wake = wordAt(this.#space.machine, at, wakeOffset);
     const slots = (rec.robust ??= new Array<number>(3 * ROBUST_SLOTS).fill(0));
     const used = rec.robustUsed;
     for (let i = 0; i < ROBUST_SLOTS; i++) {

@@ -24,6 +24,8 @@ export class WordWindow {
   /** Absolute byte address of offset 0, and how many bytes the window covers. */
   readonly #at: number;
   readonly #bytes: number;
+  /** Robust words made through this window, by word index within it (see `robust`). */
+  readonly #robust: Array<RobustWord | undefined> = [];
 
   /** @internal Use `CapMachine.words`. */
   constructor(memory: TaggedMemory, cap: Capability) {
@@ -88,6 +90,54 @@ export class WordWindow {
   /** Returns the old value. */
   add(offset: number, delta: number): number {
     return this.#memory.addWord(this.#index(offset), delta);
+  }
+
+  /**
+   * The robust word at `offset` with its wake word at `wakeOffset` (robust-word.ts), both
+   * checked now, for `CoThreadApi.robustEnterWord`. The window keeps the one it made for each
+   * word, so a lock taken once per message registers without deriving two addresses each time.
+   */
+  robust(offset: number, wakeOffset: number): RobustWord {
+    const k = offset >>> 2;
+    const known = this.#robust[k];
+    if (known !== undefined && known.wakeOffset === wakeOffset && known.offset === offset) return known;
+    const made = new RobustWord(MINT, offset, wakeOffset, this.address(offset), this.address(wakeOffset));
+    this.#robust[k] = made;
+    return made;
+  }
+}
+
+/** Only this module constructs RobustWords (a genuine one's addresses were checked). */
+const MINT = Symbol('RobustWord');
+
+/**
+ * A robust word and its wake word, checked for LOAD and STORE when a WordWindow made it: what
+ * a thread registers before it takes the word (`CoThreadApi.robustEnterWord`). Its addresses
+ * are private, and the constructor refuses callers without this module's token, so one cannot
+ * be forged to make a runtime roll back a word the thread could not write.
+ */
+export class RobustWord {
+  readonly offset: number;
+  readonly wakeOffset: number;
+  readonly #word: number;
+  readonly #wake: number;
+
+  constructor(token: symbol, offset: number, wakeOffset: number, word: number, wake: number) {
+    if (token !== MINT) throw new TypeError('RobustWord: made only by WordWindow.robust');
+    this.offset = offset;
+    this.wakeOffset = wakeOffset;
+    this.#word = word;
+    this.#wake = wake;
+  }
+
+  /** Absolute byte address of the word (a TypeError for anything but a genuine RobustWord). */
+  static word(r: RobustWord): number {
+    return r.#word;
+  }
+
+  /** Absolute byte address of its wake word. */
+  static wake(r: RobustWord): number {
+    return r.#wake;
   }
 }
 

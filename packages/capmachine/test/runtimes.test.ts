@@ -344,8 +344,8 @@ for (const runtime of ['inline', 'threads'] as const) {
 
 const robustPrograms = new URL('./programs/robust.ts', import.meta.url).href;
 
-for (const runtime of ['inline', 'threads'] as const) {
-  test(`[${runtime}] robust words: a thread that dies owning one hands it back and wakes its waiters; words it does not own are left alone`, both, runtime, async (t, rt) => {
+for (const [runtime, form] of [['inline', 'capability'], ['threads', 'capability'], ['inline', 'word'], ['threads', 'word']] as const) {
+  test(`[${runtime}] robust words (${form === 'word' ? "a window's RobustWord" : 'capability and offset'}): a thread that dies owning one hands it back and wakes its waiters; words it does not own are left alone`, both, runtime, async (t, rt) => {
     const run = start(rt);
     const m = run.space.machine;
     const block = run.space.allocateShared(ROBUST.BYTES);
@@ -354,7 +354,7 @@ for (const runtime of ['inline', 'threads'] as const) {
     m.storeI32(block, ROBUST.FOREIGN, other);
     m.storeI32(block, ROBUST.LEFT, FREE);
     m.storeI32(block, ROBUST.HANDED, other);
-    const spawn = (name: string) => run.space.spawn({ module: robustPrograms, export: name, name }, { argv: [name], capv: [block] });
+    const spawn = (name: string) => run.space.spawn({ module: robustPrograms, export: name, name }, { argv: [name, form], capv: [block] });
     const waiter = spawn('waiter');
     const holder = spawn('holder');
     t.true(await run.space.waitWord(block, ROBUST.READY, 0, 20_000), 'the holder took its word');
@@ -381,7 +381,9 @@ for (const runtime of ['inline', 'threads'] as const) {
     }
     await finish(t, run, []);
   });
+}
 
+for (const runtime of ['inline', 'threads'] as const) {
   test(`[${runtime}] a host waiting on a word nothing changes gets its timeout, in a process with nothing else to keep it alive`, async (t) => {
     // A fresh process: in ava's, other handles would keep the event loop going regardless.
     const src = new URL('../src/index.ts', import.meta.url).href;

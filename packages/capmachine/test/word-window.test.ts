@@ -1,6 +1,7 @@
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { CapCause, CapMachine, Perm } from '../src/index.js';
+import { RobustWord } from '../src/word-window.js';
 import { causeOf, setup } from './_helpers.js';
 
 test('a word window opens only where every load and store would be allowed', (t) => {
@@ -28,6 +29,27 @@ test('a window reaches exactly its capability: each word inside, none outside or
   const upper = machine.words(machine.setAddress(rec, rec.address + 32n));
   t.is(causeOf(() => upper.load(28)), undefined);
   t.is(causeOf(() => upper.load(32)), CapCause.LengthViolation);
+});
+
+test('a robust word is checked once by its window, kept per word, and cannot be forged', (t) => {
+  const { machine, data } = setup();
+  const rec = machine.restrict(data, 0x100n, 64n);
+  const w = machine.words(rec);
+  const r = w.robust(8, 4);
+  t.is(RobustWord.word(r), rec.addressNumber + 8);
+  t.is(RobustWord.wake(r), rec.addressNumber + 4);
+  t.is(w.robust(8, 4), r, 'the same word and wake word: the one the window made');
+  const other = w.robust(8, 12);
+  t.not(other, r, 'another wake word: another robust word');
+  t.is(RobustWord.wake(other), rec.addressNumber + 12);
+  t.is(causeOf(() => w.robust(64, 4)), CapCause.LengthViolation, 'the word outside the window');
+  t.is(causeOf(() => w.robust(8, 64)), CapCause.LengthViolation, 'the wake word outside it');
+  t.is(causeOf(() => w.robust(6, 4)), CapCause.LengthViolation, 'misaligned');
+  // The class is reachable from any instance; without the module's token it makes nothing.
+  const Ctor = Object.getPrototypeOf(r).constructor as new (...a: unknown[]) => RobustWord;
+  t.throws(() => new Ctor(Symbol('RobustWord'), 0, 4, 0, 4), { instanceOf: TypeError });
+  // An object of the right shape is not one: its addresses cannot be read.
+  t.throws(() => RobustWord.word({ offset: 0, wakeOffset: 4 } as unknown as RobustWord), { instanceOf: TypeError });
 });
 
 for (const exclusive of [false, true]) {

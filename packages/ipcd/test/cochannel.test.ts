@@ -13,7 +13,7 @@ import type { PortTable, ResolvedPort } from '../src/server/port-table.js';
 import { CoportRight, PollEvent } from '../src/protocol/types.js';
 
 /** An inline-like thread: nothing runs in between its steps, nobody waits on the futex. */
-const thread = { tid: 7, preemptible: false, futexWake: () => 0, robustEnter: () => -1, robustLeave: () => {} } as unknown as CoThreadApi;
+const thread = { tid: 7, preemptible: false, futexWake: () => 0, robustEnterWord: () => -1, robustLeave: () => {} } as unknown as CoThreadApi;
 
 function channel(capacity: number) {
   const { machine: m, roots } = CapMachine.boot({ memoryBytes: 1 << 16 });

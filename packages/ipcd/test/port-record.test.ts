@@ -22,7 +22,7 @@ function threadOf(preemptible: boolean) {
     tid: 7,
     preemptible,
     futexWake: (_at: unknown, offset: number) => (wakes.push(offset), 1),
-    robustEnter: () => 0,
+    robustEnterWord: () => 0,
     robustLeave: () => {},
   } as unknown as CoThreadApi;
   return { thread, wakes };

@@ -19,7 +19,7 @@ import { FutexSleepers } from './futex-sleepers.js';
 import { SlowInbox } from './slow-inbox.js';
 import { SLICE_MS } from './spin-wait.js';
 import { ThreadSwitcher } from './thread-switcher.js';
-import { wakeAddress, wordAt, type WordWindow } from '../word-window.js';
+import { RobustWord, wakeAddress, wordAt, type WordWindow } from '../word-window.js';
 
 /** Thrown inside a co-process to unwind it on exit(). */
 export class ThreadExit {
@@ -316,6 +316,9 @@ export class ThreadCoThread implements CoThreadApi {
   robustEnter(at: Capability | WordWindow, offset: number, rollback: number, wakeOffset: number): number {
     const m = this.#host.booted.machine;
     return this.#sw.robustEnter(wordAt(m, at, offset), wordAt(m, at, wakeOffset), rollback);
+  }
+  robustEnterWord(word: RobustWord, rollback: number): number {
+    return this.#sw.robustEnter(RobustWord.word(word), RobustWord.wake(word), rollback);
   }
   robustLeave(slot: number): void {
     this.#sw.robustLeave(slot);

@@ -29,22 +29,25 @@ export const BUSY = 2;
 export const DONE = 8;
 export const OTHER_TID = 5;
 
+/** argv[1] `word`: register through a window's RobustWords (robustEnterWord) instead of the capability. */
 export async function holder(ctx: CoProcessApi): Promise<number> {
   const b = ctx.capv[0]!;
   const m = ctx.machine;
   const th = ctx.thread;
+  const w = m.words(b);
+  const enter = ctx.argv[1] === 'word' ? (at: number, rollback: number, wake: number) => th.robustEnterWord(w.robust(at, wake), rollback) : (at: number, rollback: number, wake: number) => th.robustEnter(b, at, rollback, wake);
   const mine = ownedBy(BUSY, th.tid);
   const slots: number[] = [];
-  slots.push(th.robustEnter(b, ROBUST.OWNED, FREE, ROBUST.SEQ));
+  slots.push(enter(ROBUST.OWNED, FREE, ROBUST.SEQ));
   m.compareExchangeI32(b, ROBUST.OWNED, FREE, mine);
-  slots.push(th.robustEnter(b, ROBUST.FOREIGN, 77, ROBUST.FOREIGN_SEQ));
-  const left = th.robustEnter(b, ROBUST.LEFT, 99, ROBUST.LEFT_SEQ);
+  slots.push(enter(ROBUST.FOREIGN, 77, ROBUST.FOREIGN_SEQ));
+  const left = enter(ROBUST.LEFT, 99, ROBUST.LEFT_SEQ);
   m.compareExchangeI32(b, ROBUST.LEFT, FREE, mine);
   m.compareExchangeI32(b, ROBUST.LEFT, mine, FREE);
   th.robustLeave(left);
-  slots.push(th.robustEnter(b, ROBUST.HANDED, FREE, ROBUST.HANDED_SEQ));
-  slots.push(th.robustEnter(b, ROBUST.LEFT, 99, ROBUST.LEFT_SEQ));
-  const overflow = th.robustEnter(b, ROBUST.LEFT, 99, ROBUST.LEFT_SEQ);
+  slots.push(enter(ROBUST.HANDED, FREE, ROBUST.HANDED_SEQ));
+  slots.push(enter(ROBUST.LEFT, 99, ROBUST.LEFT_SEQ));
+  const overflow = enter(ROBUST.LEFT, 99, ROBUST.LEFT_SEQ);
   report(ctx, 'holder', { tid: th.tid, slots, overflow, capacity: ROBUST_SLOTS });
   m.fetchAddI32(b, ROBUST.READY, 1);
   th.futexWake(b, ROBUST.READY);

@@ -147,7 +147,7 @@ function announceSender(w: WordWindow, thread: CoThreadApi): Announced {
   for (let i = 0; i < SENDER_SLOT_COUNT; i++) {
     const offset = Rec.SENDER_SLOTS + 4 * i;
     if (w.load(offset) !== 0) continue;
-    const registration = thread.robustEnter(w, offset, 0, Rec.SEQ);
+    const registration = thread.robustEnterWord(w.robust(offset, Rec.SEQ), 0);
     if (registration < 0) break; // no registration left: the count will do
     if (w.compareExchange(offset, 0, mine) === 0) return { registration, offset };
     thread.robustLeave(registration);

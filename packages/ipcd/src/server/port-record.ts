@@ -214,7 +214,7 @@ export const NOT_TAKEN = -2;
  * with, or NOT_TAKEN.
  */
 export function acquire(w: WordWindow, thread: CoThreadApi, from: number, word: number = Rec.STATUS): number {
-  const slot = thread.robustEnter(w, word, from, Rec.SEQ);
+  const slot = thread.robustEnterWord(w.robust(word, Rec.SEQ), from);
   const busy = ownedBy(Status.BUSY, thread.tid);
   for (let i = 0; i < 1000; i++) {
     const seen = w.compareExchange(word, from, busy);
