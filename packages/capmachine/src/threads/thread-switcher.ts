@@ -119,6 +119,8 @@ export class ThreadSwitcher {
   #serving = false;
   readonly #waiter: Waiter;
   readonly #madeIndex: number;
+  /** Word index of this thread's first robust slot in its SCB. */
+  readonly #robustIndex: number;
   /** Bit per robust slot this thread holds. */
   #robustUsed = 0;
 
@@ -128,6 +130,7 @@ export class ThreadSwitcher {
     this.#scbCap = this.#scbOf(kernel.self.scbBase);
     this.#waiter = new Waiter(kernel.runtimeWords, kernel.doorbell);
     this.#madeIndex = this.#i(kernel.self.scbBase, O_MADE);
+    this.#robustIndex = this.#i(kernel.self.scbBase, O_ROBUST);
   }
 
   /** Spin and sleep counts of this thread's waits, for tests and tools. */
@@ -157,7 +160,7 @@ export class ThreadSwitcher {
     for (let slot = 0; slot < ROBUST_SLOTS; slot++) {
       if ((this.#robustUsed & (1 << slot)) !== 0) continue;
       this.#robustUsed |= 1 << slot;
-      const at = this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES);
+      const at = this.#robustIndex + slot * (ROBUST_SLOT_BYTES >>> 2);
       W[at + 1] = wake;
       W[at + 2] = rollback;
       W[at] = word + 1;
@@ -168,7 +171,7 @@ export class ThreadSwitcher {
 
   robustLeave(slot: number): void {
     if (slot < 0 || (this.#robustUsed & (1 << slot)) === 0) return;
-    this.#w[this.#i(this.#k.self.scbBase, O_ROBUST + slot * ROBUST_SLOT_BYTES)] = 0;
+    this.#w[this.#robustIndex + slot * (ROBUST_SLOT_BYTES >>> 2)] = 0;
     this.#robustUsed &= ~(1 << slot);
   }
 
