@@ -5,6 +5,10 @@
  * this thread: the spread of those timings across a run bounds how far apart the conditions of
  * two of its cases may have been.
  *
+ * The ALU probe lives in the first-level cache, so a third one walks 16 MiB by dependent
+ * loads: on a shared host a neighbour's cache and memory traffic can slow code that touches
+ * memory (anything through the tagged memory) while leaving the ALU probe alone.
+ *
  * A second probe runs while a worker spins on the other core. The threads rows keep two cores
  * busy; on a guest whose vCPUs share a host core, or a CPU quota, each then runs slower than
  * it does alone, and code that does real work per message (a coport send) loses that factor
@@ -19,6 +23,8 @@ export interface SteadinessProbe {
   readonly aloneMs: number;
   /** The same probe while a worker spins on the other core, ms. */
   readonly pairedMs: number;
+  /** The memory walk (WALK_STEPS dependent loads over 16 MiB), ms. */
+  readonly memoryMs: number;
 }
 
 /** The fixed work: a xorshift stream folded into a small table; returns a word of it, so the work is used. */
@@ -46,6 +52,33 @@ function timed(into: { sink: number }): number {
   return performance.now() - t0;
 }
 
+/** Entries of the memory walk's ring (16 MiB: past the second-level cache) and steps per probe. */
+const WALK_ENTRIES = 1 << 22;
+const WALK_STEPS = 300_000;
+
+/** One cycle through every entry in a fixed pseudo-random order (Sattolo's shuffle), so each load depends on the one before. */
+function walkRing(): Int32Array {
+  const next = new Int32Array(WALK_ENTRIES);
+  for (let i = 0; i < WALK_ENTRIES; i++) next[i] = i;
+  let seed = 0x2545f491;
+  for (let i = WALK_ENTRIES - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+    const j = (seed >>> 1) % i;
+    const t = next[i]!;
+    next[i] = next[j]!;
+    next[j] = t;
+  }
+  return next;
+}
+
+function walked(next: Int32Array, into: { sink: number }): number {
+  const t0 = performance.now();
+  let at = 0;
+  for (let i = 0; i < WALK_STEPS; i++) at = next[at]!;
+  into.sink ^= at;
+  return performance.now() - t0;
+}
+
 /** The spinning partner: spins while FLAG is 1 (and says so in SPINNING), sleeps otherwise, ends at 2. */
 const PARTNER = `
 const { workerData } = require('node:worker_threads');
@@ -65,18 +98,23 @@ export class Steadiness {
   readonly probes: SteadinessProbe[] = [];
   readonly #flags = new Int32Array(new SharedArrayBuffer(16));
   readonly #partner: Worker;
+  readonly #walk = walkRing();
   sink = 0;
 
   constructor() {
     this.#partner = new Worker(PARTNER, { eval: true, workerData: this.#flags.buffer });
     this.#partner.unref();
     // Compile the probe before the first one counts.
-    for (let i = 0; i < 3; i++) timed(this);
+    for (let i = 0; i < 3; i++) {
+      timed(this);
+      walked(this.#walk, this);
+    }
   }
 
-  /** Time the probe alone, then with the partner spinning. */
+  /** Time the probe alone, the memory walk, then the probe with the partner spinning. */
   async probe(before: string): Promise<SteadinessProbe> {
     const aloneMs = timed(this);
+    const memoryMs = walked(this.#walk, this);
     const f = this.#flags;
     Atomics.store(f, 0, 1);
     Atomics.notify(f, 0);
@@ -85,7 +123,7 @@ export class Steadiness {
     while (Atomics.load(f, 1) !== 1 && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
     const pairedMs = timed(this);
     Atomics.store(f, 0, 0);
-    const p = { before, aloneMs, pairedMs };
+    const p = { before, aloneMs, pairedMs, memoryMs };
     this.probes.push(p);
     return p;
   }

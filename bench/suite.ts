@@ -252,14 +252,16 @@ export function renderReport(r: SuiteReport): string[] {
   out.push('', '## endurance', ...table(['cycle', 'cycles', 'cycles/s', 'heap MiB (tenths)', 'held at end', 'invariants'], r.endurance.map((x) => [x.what, String(x.cycles), f(x.cyclesPerSec, 0), x.heapMiB.map((h) => h.toFixed(1)).join(' '), String(x.leftOpen), x.invariants.length === 0 ? 'ok' : x.invariants.join('; ')])));
   const alone = spread(r.steadiness.map((p) => p.aloneMs));
   const paired = spread(r.steadiness.map((p) => p.pairedMs));
+  const memory = spread(r.steadiness.map((p) => p.memoryMs));
   out.push(
     '',
-    '## host steadiness (a fixed CPU-bound probe before each section, ms)',
+    '## host steadiness (fixed probes before each section, ms)',
     ...table(
       ['probe', 'min', 'median', 'max', 'max ÷ min'],
       [
         ['alone', f(alone.min, 2), f(alone.median, 2), f(alone.max, 2), f(alone.ratio, 2)],
         ['while a worker spins on another core', f(paired.min, 2), f(paired.median, 2), f(paired.max, 2), f(paired.ratio, 2)],
+        ['memory walk (16 MiB, dependent loads)', f(memory.min, 2), f(memory.median, 2), f(memory.max, 2), f(memory.ratio, 2)],
       ],
     ),
     `paired ÷ alone (medians): ${f(paired.median / alone.median, 2)}`,

@@ -34,7 +34,7 @@ test('the benchmark suite runs end to end in quick mode', async (t) => {
   }
   // A steadiness probe before each of the 10 sections and one at the end, alone and paired.
   t.deepEqual(r.steadiness.map((p) => p.before), [...steps.map((x) => x.slice(x.indexOf(' ') + 1)), 'end of run']);
-  t.true(r.steadiness.every((p) => finite(p.aloneMs) && finite(p.pairedMs)));
+  t.true(r.steadiness.every((p) => finite(p.aloneMs) && finite(p.pairedMs) && finite(p.memoryMs)));
   t.true(r.ratios.length >= 12 && r.ratios.every((x) => Number.isFinite(x.value) && typeof x.met === 'boolean'));
   const text = renderReport(r).join('\n');
   for (const heading of ['## capmachine operations', '## cocall round trips', '## one-way throughput', '## namespace operations', '## memory', '## endurance', '## host steadiness', '## ratios against targets']) t.true(text.includes(heading));
