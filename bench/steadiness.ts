@@ -1,27 +1,27 @@
 /**
  * How steady the host was while the suite ran. Every target is a ratio of cases measured side
  * by side, which cancels a machine that is slow, but not one whose speed changes between the
- * two cases of a ratio. So before each section the suite times one fixed, CPU-bound probe on
- * this thread: the spread of those timings across a run bounds how far apart the conditions of
- * two of its cases may have been.
+ * two cases of a ratio. So before each section the suite times three fixed probes on this
+ * thread; the spread of each across a run bounds how far apart the conditions of two of its
+ * cases may have been.
  *
- * The ALU probe lives in the first-level cache, so a third one walks 16 MiB by dependent
- * loads: on a shared host a neighbour's cache and memory traffic can slow code that touches
- * memory (anything through the tagged memory) while leaving the ALU probe alone.
- *
- * A second probe runs while a worker spins on the other core. The threads rows keep two cores
- * busy; on a guest whose vCPUs share a host core, or a CPU quota, each then runs slower than
- * it does alone, and code that does real work per message (a coport send) loses that factor
- * where a bare ring, which does almost none, does not.
+ * - An ALU loop that stays in the first-level cache.
+ * - The same loop while a worker spins on the other core. The threads rows keep two cores
+ *   busy; on a guest whose vCPUs share a host core, or a CPU quota, each then runs slower than
+ *   it does alone, and code that does real work per message (a coport send) loses that factor
+ *   where a bare ring, which does almost none, does not.
+ * - A walk of 16 MiB by dependent loads: on a shared host a neighbour's cache and memory
+ *   traffic can slow code that touches memory (anything through the tagged memory) while
+ *   leaving the ALU loop alone.
  */
 import { Worker } from 'node:worker_threads';
 
 export interface SteadinessProbe {
   /** The section the probe ran before. */
   readonly before: string;
-  /** The probe alone (other core idle), ms. */
+  /** The ALU loop alone (other core idle), ms. */
   readonly aloneMs: number;
-  /** The same probe while a worker spins on the other core, ms. */
+  /** The ALU loop while a worker spins on the other core, ms. */
   readonly pairedMs: number;
   /** The memory walk (WALK_STEPS dependent loads over 16 MiB), ms. */
   readonly memoryMs: number;
@@ -111,7 +111,7 @@ export class Steadiness {
     }
   }
 
-  /** Time the probe alone, the memory walk, then the probe with the partner spinning. */
+  /** Time the ALU loop alone, the memory walk, then the ALU loop with the partner spinning. */
   async probe(before: string): Promise<SteadinessProbe> {
     const aloneMs = timed(this);
     const memoryMs = walked(this.#walk, this);

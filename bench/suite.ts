@@ -61,7 +61,7 @@ export interface SuiteReport {
   readonly memory: readonly MemoryCost[];
   readonly endurance: readonly EnduranceResult[];
   readonly ratios: readonly Ratio[];
-  /** The host-steadiness probe before each section (see bench/steadiness.ts). */
+  /** The host-steadiness probes before each section and at the end (see bench/steadiness.ts). */
   readonly steadiness: readonly SteadinessProbe[];
 }
 
@@ -259,8 +259,8 @@ export function renderReport(r: SuiteReport): string[] {
     ...table(
       ['probe', 'min', 'median', 'max', 'max ÷ min'],
       [
-        ['alone', f(alone.min, 2), f(alone.median, 2), f(alone.max, 2), f(alone.ratio, 2)],
-        ['while a worker spins on another core', f(paired.min, 2), f(paired.median, 2), f(paired.max, 2), f(paired.ratio, 2)],
+        ['ALU loop alone', f(alone.min, 2), f(alone.median, 2), f(alone.max, 2), f(alone.ratio, 2)],
+        ['ALU loop while a worker spins on another core', f(paired.min, 2), f(paired.median, 2), f(paired.max, 2), f(paired.ratio, 2)],
         ['memory walk (16 MiB, dependent loads)', f(memory.min, 2), f(memory.median, 2), f(memory.max, 2), f(memory.ratio, 2)],
       ],
     ),
