@@ -20,6 +20,7 @@ export { Quarantine } from './quarantine.js';
 export { TypeManager, type OtypesExhausted } from './type-manager.js';
 export { CapMachine, type BootedMachine, type EntryCode, type MachineOptions } from './machine.js';
 export { WordWindow, type RobustWord } from './word-window.js';
+export { ByteWindow } from './byte-window.js';
 export { ROBUST_SLOTS, ownedBy, ownerOf, stateOf } from './robust-word.js';
 export { Errno, errnoName, sysError, type ErrnoName, type SysError } from './errno.js';
 export { Scheduler, Task, WaitQueue, type SchedulerOptions, type WakeReason } from './scheduler.js';

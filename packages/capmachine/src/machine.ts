@@ -18,6 +18,7 @@ import { Otype } from './otype.js';
 import { PERMS_ALL, Perm, PermSet } from './perms.js';
 import * as sealing from './seal.js';
 import { TaggedMemory, type TaggedMemoryBuffers } from './tagged-memory.js';
+import { ByteWindow } from './byte-window.js';
 import { TypeManager } from './type-manager.js';
 import { WordWindow } from './word-window.js';
 
@@ -241,6 +242,14 @@ export class CapMachine {
    */
   words(cap: Capability): WordWindow {
     return new WordWindow(this.#memory, cap);
+  }
+
+  /**
+   * The bytes of [cap.address, cap.top) with LOAD and STORE checked once, for data copies
+   * in and out of a long-lived buffer (see ByteWindow). Traps as an access would.
+   */
+  bytes(cap: Capability): ByteWindow {
+    return new ByteWindow(this.#memory, cap);
   }
 
   /**

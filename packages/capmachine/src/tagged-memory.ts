@@ -145,6 +145,9 @@ export class TaggedMemory {
     if (length <= 0) return;
     const gEnd = (address + length - 1) >>> 4;
     const summary = this.#summary;
+    // The common short write lies in one block that holds no tag: one summary read.
+    const endBlock = gEnd >>> BLOCK_SHIFT;
+    if ((summary[endBlock >>> 5]! & (1 << (endBlock & 31))) === 0 && address >>> (4 + BLOCK_SHIFT) === endBlock) return;
     for (let g = address >>> 4; g <= gEnd; ) {
       const block = g >>> BLOCK_SHIFT;
       const blockEnd = Math.min(((block + 1) << BLOCK_SHIFT) - 1, this.#lastGranule);

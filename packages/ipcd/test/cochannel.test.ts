@@ -26,7 +26,8 @@ function channel(capacity: number) {
   words.store(Rec.STATUS, Status.OPEN);
   words.store(Rec.SEND_LOCK, Status.OPEN);
   words.store(Rec.CAPACITY, capacity);
-  const table = { ring: () => ring } as unknown as PortTable;
+  const window = m.bytes(ring);
+  const table = { ring: () => window } as unknown as PortTable;
   const port: ResolvedPort = { slot: 0, gen: 0, rec, words, rights: CoportRight.SEND | CoportRight.RECV, table };
   let next = 0;
   return {

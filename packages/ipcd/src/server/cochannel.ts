@@ -50,7 +50,7 @@ function trySend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Ca
   let r: E.Either<SysError, number>;
   try {
     // Under the lock: a close or a reclaim seen before this point stops the send.
-    r = w.load(Rec.GEN) !== port.gen || w.loadAtomic(Rec.CLOSED) !== 0 ? E.left(sysError('EPIPE', 'cosend', 'coport is closed')) : ringWrite(m, w, port, buf, len, cap);
+    r = w.load(Rec.GEN) !== port.gen || w.loadAtomic(Rec.CLOSED) !== 0 ? E.left(sysError('EPIPE', 'cosend', 'coport is closed')) : ringWrite(w, port, buf, len, cap);
   } catch (e) {
     r = faulted('cosend', e);
   } finally {
@@ -68,7 +68,7 @@ export function channelRecv(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   if (slot === NOT_TAKEN) return w.load(Rec.GEN) !== port.gen ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone')) : E.left(sysError('EAGAIN', 'corecv', 'channel busy'));
   let r: E.Either<SysError, number>;
   try {
-    r = w.load(Rec.GEN) !== port.gen ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone')) : ringRead(m, w, port, buf, len);
+    r = w.load(Rec.GEN) !== port.gen ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and gone')) : ringRead(w, port, buf, len);
   } catch (e) {
     r = faulted('corecv', e);
   } finally {
@@ -125,7 +125,7 @@ function distance(from: number, to: number, wrap: number): number {
  * Copy into the ring, under the send lock (all or nothing). START is re-read only when the
  * senders' last reading of it leaves too little room; the END store commits.
  */
-function ringWrite(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capability, len: number, cap: number): E.Either<SysError, number> {
+function ringWrite(w: WordWindow, port: ResolvedPort, buf: Capability, len: number, cap: number): E.Either<SysError, number> {
   const wrap = 2 * cap;
   const end = w.load(Rec.END);
   let start = w.load(Rec.SEND_START);
@@ -137,8 +137,8 @@ function ringWrite(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capabi
   const ring = port.table.ring(port);
   const at = end >= cap ? end - cap : end;
   const first = Math.min(len, cap - at);
-  m.copy(ring, at, buf, 0, first, true);
-  if (first < len) m.copy(ring, 0, buf, first, len - first, true);
+  ring.copyIn(at, buf, 0, first);
+  if (first < len) ring.copyIn(0, buf, first, len - first);
   const next = end + len;
   w.store(Rec.END, next >= wrap ? next - wrap : next);
   return E.right(len);
@@ -149,7 +149,7 @@ function ringWrite(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capabi
  * only when the receivers' last reading of it shows fewer than `len` bytes; the START store
  * commits.
  */
-function ringRead(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+function ringRead(w: WordWindow, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   const cap = w.load(Rec.CAPACITY);
   const wrap = 2 * cap;
   const start = w.load(Rec.START);
@@ -171,8 +171,8 @@ function ringRead(m: CapMachine, w: WordWindow, port: ResolvedPort, buf: Capabil
   const ring = port.table.ring(port);
   const at = start >= cap ? start - cap : start;
   const first = Math.min(n, cap - at);
-  m.copy(buf, 0, ring, at, first, true);
-  if (first < n) m.copy(buf, first, ring, 0, n - first, true);
+  ring.copyOut(at, buf, 0, first);
+  if (first < n) ring.copyOut(0, buf, first, n - first);
   const next = start + n;
   w.store(Rec.START, next >= wrap ? next - wrap : next);
   return E.right(n);

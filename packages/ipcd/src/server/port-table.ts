@@ -3,7 +3,7 @@
  * the TokenMint that seals handles. Handles are tokens (slot, generation, rights) sealed with
  * the type's otype, so a handle to a closed port never names its slot's next occupant.
  */
-import { Perm, type Capability, type CapMachine, type WordWindow } from '@comsg/capmachine';
+import { Perm, type ByteWindow, type Capability, type CapMachine, type WordWindow } from '@comsg/capmachine';
 import { SlotTable, type OpenedToken, type TokenMint } from '@comsg/abi';
 import { type CoportTypeName } from '../protocol/types.js';
 import { RECORD_BYTES, Rec, Status, clearBuf } from './port-record.js';
@@ -44,7 +44,7 @@ export class PortTable {
    */
   readonly #recs: Array<{ readonly rec: Capability; readonly words: WordWindow } | undefined>;
   /** COCHANNEL rings by slot, loaded once per port (a ring is fixed for its port's lifetime). */
-  readonly #rings: Array<{ readonly gen: number; readonly ring: Capability } | undefined>;
+  readonly #rings: Array<{ readonly gen: number; readonly ring: ByteWindow } | undefined>;
   /** The last token resolved, and to what. */
   #lastResolved: { readonly token: OpenedToken; readonly port: ResolvedPort } | undefined;
   /** COPIPE: per record slot, the view this table last stored there (PIPE_BUF or OFFER_BUF), and its sequence word after the store. */
@@ -64,7 +64,7 @@ export class PortTable {
     this.#records = records;
     this.slots = new SlotTable<PortSlot>(capacity);
     this.#recs = new Array<{ rec: Capability; words: WordWindow } | undefined>(capacity).fill(undefined);
-    this.#rings = new Array<{ gen: number; ring: Capability } | undefined>(capacity).fill(undefined);
+    this.#rings = new Array<{ gen: number; ring: ByteWindow } | undefined>(capacity).fill(undefined);
   }
 
   static recordBytes(ports: number): number {
@@ -180,12 +180,16 @@ export class PortTable {
     return view;
   }
 
-  /** The ring capability of a resolved COCHANNEL port (its record's BUF, loaded once per generation). */
-  ring(port: ResolvedPort): Capability {
+  /**
+   * The ring of a resolved COCHANNEL port: its record's BUF, loaded and opened as a ByteWindow
+   * once per generation (re-checked live each time). Traps as an access would when BUF is not
+   * a usable capability.
+   */
+  ring(port: ResolvedPort): ByteWindow {
     const known = this.#rings[port.slot];
-    if (known !== undefined && known.gen === port.gen && this.#m.isLive(known.ring)) return known.ring;
-    const ring = this.#m.loadCap(port.rec, Rec.BUF);
-    if (ring.tag) this.#rings[port.slot] = { gen: port.gen, ring };
+    if (known !== undefined && known.gen === port.gen && this.#m.isLive(known.ring.cap)) return known.ring;
+    const ring = this.#m.bytes(this.#m.loadCap(port.rec, Rec.BUF));
+    this.#rings[port.slot] = { gen: port.gen, ring };
     return ring;
   }
 }
