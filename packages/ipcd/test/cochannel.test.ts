@@ -137,3 +137,26 @@ test('a lock taken for good (a reclaimed port) answers EPIPE once the generation
   t.is(tag(c.send(1).r), 'EPIPE');
   t.is(tag(c.recv(1).r), 'EPIPE');
 });
+
+test('the answers a stream repeats are shared but frozen: no caller can change what the next one gets', (t) => {
+  const c = channel(64);
+  const first = c.send(8).r;
+  t.throws(() => {
+    (first as { right: number }).right = 99;
+  }, { instanceOf: TypeError });
+  t.deepEqual(c.send(8).r, E.right(8), 'the next send of 8 bytes still answers 8');
+  t.deepEqual(c.recv(64).r, E.right(16));
+  const empty = c.recv(64).r;
+  t.is(tag(empty), 'EAGAIN');
+  t.throws(() => {
+    (empty as { left: unknown }).left = undefined;
+  }, { instanceOf: TypeError });
+  t.is(tag(c.recv(64).r), 'EAGAIN');
+  c.send(60);
+  t.is(tag(c.send(8).r), 'EWOULDBLOCK');
+  // 1 and 256 share a slot of the table of answers: each still answers its own count.
+  const big = channel(1024);
+  for (const n of [1, 256, 1, 256]) t.deepEqual(big.send(n).r, E.right(n));
+  t.deepEqual(big.recv(1).r, E.right(1));
+  t.deepEqual(big.recv(256).r, E.right(256));
+});

@@ -6,7 +6,7 @@
  * where it may wait); every wait takes `timeoutMs` (0 = do not wait, negative = no limit).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Capability, Perm, isCapabilityFault, sysError, type SysError } from '@comsg/capmachine';
+import { Capability, Perm, isCapabilityFault, sysError, type CoThreadApi, type SysError } from '@comsg/capmachine';
 import {
   AttachmentType,
   COPORT_TYPES,
@@ -43,8 +43,13 @@ type FoundEntry = { readonly type: CoportTypeName; readonly entry: Capability; r
  * The coport entries a session has linked, by type, and the last handle looked up: a stream
  * sends through one handle, so its lookups are one identity check.
  */
+/** A non-blocking send or receive request, refilled in place (see CoportEntries.request). */
+type SyncRequest = { -readonly [K in keyof Extract<EntryRequest, { op: 'send' | 'recv' }>]: Extract<EntryRequest, { op: 'send' | 'recv' }>[K] };
+
 class CoportEntries {
   readonly #byType = new Map<CoportTypeName, Capability>();
+  #send: SyncRequest | undefined;
+  #recv: SyncRequest | undefined;
   #lastPort: Capability | undefined;
   #lastFound: FoundEntry | undefined;
 
@@ -56,6 +61,26 @@ class CoportEntries {
     this.#byType.set(type, entry);
     this.#lastPort = undefined;
     this.#lastFound = undefined;
+  }
+
+  /**
+   * The request of a non-blocking send or receive, one object per op refilled each call: the
+   * entry reads a non-blocking request only while it runs (protocol/entry.ts), and a fresh
+   * object per message was most of what a stream's sync send allocated (young-generation GCs
+   * that stalled threads streams).
+   */
+  request(op: 'send' | 'recv', buf: Capability, len: number, thread: CoThreadApi): SyncRequest {
+    const r = op === 'send' ? this.#send : this.#recv;
+    if (r === undefined) {
+      const made: SyncRequest = { op, buf, len, thread };
+      if (op === 'send') this.#send = made;
+      else this.#recv = made;
+      return made;
+    }
+    r.buf = buf;
+    r.len = len;
+    r.thread = thread;
+    return r;
   }
 
   /** A sealed handle's type and entry, recognised by its otype (entries share their type's otype). */
@@ -263,12 +288,12 @@ export function corecvSync(k: UkernThread, port: Capability, buf: Capability, le
 }
 
 function sendNow(k: UkernThread, entry: Capability, port: Capability, buf: Capability, len: number): E.Either<ComsgError, number> {
-  const r = invoke(k, entry, port, { op: 'send', buf, len, thread: k.thread });
+  const r = invoke(k, entry, port, entriesOf(k).request('send', buf, len, k.thread));
   return isSysError(r) ? E.left(r) : r;
 }
 
 function recvNow(k: UkernThread, entry: Capability, port: Capability, buf: Capability, len: number): E.Either<ComsgError, number> {
-  const r = invoke(k, entry, port, { op: 'recv', buf, len, thread: k.thread });
+  const r = invoke(k, entry, port, entriesOf(k).request('recv', buf, len, k.thread));
   return isSysError(r) ? E.left(r) : r;
 }
 

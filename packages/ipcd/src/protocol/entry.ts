@@ -2,8 +2,10 @@
  * The CInvoke ABI of a coport entry: what libcomsg passes when it CInvokes a type's entry with
  * a port handle, and what comes back. The code behind the entry is ipcd's and runs on the
  * caller's thread (comsg's libcomsg stubs, without a shared sealing root: only ipcd can seal
- * entries and handles). Non-blocking requests return an Either at once; waiting requests
- * return a Promise and always carry a timeout (negative = no limit).
+ * entries and handles). Non-blocking requests return an Either at once, and the entry reads
+ * their request object only while it runs (libcomsg refills one per op rather than allocate one
+ * per message); waiting requests return a Promise and always carry a timeout (negative = no
+ * limit).
  */
 import type * as E from 'fp-ts/lib/Either.js';
 import type { Capability, CoThreadApi, SysError } from '@comsg/capmachine';

@@ -132,7 +132,7 @@ function ringWrite(w: WordWindow, port: ResolvedPort, buf: Capability, len: numb
   if (distance(start, end, wrap) + len > cap) {
     start = w.loadAtomic(Rec.START);
     w.store(Rec.SEND_START, start);
-    if (distance(start, end, wrap) + len > cap) return E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full'));
+    if (distance(start, end, wrap) + len > cap) return CHANNEL_FULL;
   }
   const ring = port.table.ring(port);
   const at = end >= cap ? end - cap : end;
@@ -141,7 +141,7 @@ function ringWrite(w: WordWindow, port: ResolvedPort, buf: Capability, len: numb
   if (first < len) ring.copyIn(0, buf, first, len - first);
   const next = end + len;
   w.store(Rec.END, next >= wrap ? next - wrap : next);
-  return E.right(len);
+  return moved(len);
 }
 
 /**
@@ -165,7 +165,7 @@ function ringRead(w: WordWindow, port: ResolvedPort, buf: Capability, len: numbe
     const closed = w.loadAtomic(Rec.CLOSED) !== 0 && w.loadAtomic(Rec.SEND_LOCK) === Status.OPEN;
     end = w.loadAtomic(Rec.END);
     if (end !== start) w.store(Rec.RECV_END, end);
-    else return closed ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and drained')) : E.left(sysError('EAGAIN', 'corecv', 'channel empty'));
+    else return closed ? E.left(sysError('EPIPE', 'corecv', 'coport is closed and drained')) : CHANNEL_EMPTY;
   }
   const n = Math.min(len, distance(start, end, wrap));
   const ring = port.table.ring(port);
@@ -175,7 +175,26 @@ function ringRead(w: WordWindow, port: ResolvedPort, buf: Capability, len: numbe
   if (first < n) ring.copyOut(0, buf, first, n - first);
   const next = start + n;
   w.store(Rec.START, next >= wrap ? next - wrap : next);
-  return E.right(n);
+  return moved(n);
+}
+
+/**
+ * The answers a stream gives over and over, made once (frozen, so no caller can change one
+ * another caller gets): a full ring, an empty one, and "moved n bytes" for the counts seen
+ * lately (a small direct-mapped table). Each used to be a fresh object per message on both
+ * ends of a stream, and those were most of what a threads send allocated — collected by
+ * young-generation GCs that stalled the stream (docs/DESIGN.md, "What bounds a threads
+ * COCHANNEL stream").
+ */
+const CHANNEL_FULL: E.Either<SysError, never> = Object.freeze(E.left(sysError('EWOULDBLOCK', 'cosend', 'channel full')));
+const CHANNEL_EMPTY: E.Either<SysError, never> = Object.freeze(E.left(sysError('EAGAIN', 'corecv', 'channel empty')));
+const movedLately: Array<E.Right<number> | undefined> = new Array<E.Right<number> | undefined>(256).fill(undefined);
+
+function moved(n: number): E.Either<never, number> {
+  const i = (n ^ (n >>> 8)) & 255;
+  const hit = movedLately[i];
+  if (hit !== undefined && hit.right === n) return hit;
+  return (movedLately[i] = Object.freeze(E.right(n)) as E.Right<number>);
 }
 
 /** A refused operation raises its error event (WERR/RERR) for pollers, once. */
