@@ -57,7 +57,12 @@ export class ByteWindow {
     return this.#at + at;
   }
 
-  /** The other operand's effective address, checked as copyBytes checks it (the full check reports a fault). */
+  /**
+   * The other operand's effective address, checked as copyBytes checks its two (the full
+   * check reports a fault). Not shared with copyBytes: folding copyBytes' two checks into calls
+   * of one helper measured slower on the inline cocall's copies (about 110 against 55–105 ns a
+   * 64-byte copy, alternating processes).
+   */
   #operand(cap: Capability, offset: number, length: number, perm: number, operand: number): number {
     const memory = this.#memory;
     let addr = -1;
