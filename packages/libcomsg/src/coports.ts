@@ -39,13 +39,13 @@ export interface WaitOptions {
 
 type FoundEntry = { readonly type: CoportTypeName; readonly entry: Capability; readonly port: Capability };
 
+/** A non-blocking send or receive request, refilled in place (see CoportEntries.request). */
+type SyncRequest = { -readonly [K in keyof Extract<EntryRequest, { op: 'send' | 'recv' }>]: Extract<EntryRequest, { op: 'send' | 'recv' }>[K] };
+
 /**
  * The coport entries a session has linked, by type, and the last handle looked up: a stream
  * sends through one handle, so its lookups are one identity check.
  */
-/** A non-blocking send or receive request, refilled in place (see CoportEntries.request). */
-type SyncRequest = { -readonly [K in keyof Extract<EntryRequest, { op: 'send' | 'recv' }>]: Extract<EntryRequest, { op: 'send' | 'recv' }>[K] };
-
 class CoportEntries {
   readonly #byType = new Map<CoportTypeName, Capability>();
   #send: SyncRequest | undefined;

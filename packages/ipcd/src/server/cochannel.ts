@@ -26,7 +26,7 @@ export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
   // arithmetic needs a sane one.
   if (!isLength(len)) return E.left(checkBuffer(m, 'cosend', buf, len, Perm.LOAD)!);
   const w = port.words;
-  const sent = trySend(m, thread, port, buf, len);
+  const sent = trySend(thread, port, buf, len);
   const bad = E.isLeft(sent) ? checkBuffer(m, 'cosend', buf, len, Perm.LOAD) : undefined;
   const r = bad === undefined ? sent : E.left(bad);
   if (E.isLeft(r) && r.left._tag === 'EWOULDBLOCK') {
@@ -40,7 +40,7 @@ export function channelSend(m: CapMachine, thread: CoThreadApi, port: ResolvedPo
 }
 
 /** The send under the senders' lock; events and wake-ups are the caller's. */
-function trySend(m: CapMachine, thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
+function trySend(thread: CoThreadApi, port: ResolvedPort, buf: Capability, len: number): E.Either<SysError, number> {
   const w = port.words;
   const cap = w.load(Rec.CAPACITY);
   if (len > cap) return E.left(sysError('EMSGSIZE', 'cosend', `${len} bytes never fit a ${cap}-byte channel`));
